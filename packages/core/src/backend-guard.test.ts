@@ -1,0 +1,72 @@
+import { describe, expect, it, vi } from 'vitest'
+import { BackendGuard, BackendUnavailableError } from './backend-guard.js'
+import { BriskMetrics } from './metrics.js'
+
+function recordingLogger() {
+  const lines: { level: string; msg?: string }[] = []
+  const log = (level: string) => (_obj: object, msg?: string) => void lines.push({ level, msg })
+  return { lines, logger: { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') } }
+}
+
+describe('BackendGuard', () => {
+  it('passes results through while the backend is healthy', async () => {
+    const guard = new BackendGuard({ name: 'test', logger: false })
+    await expect(guard.run(async () => 42)).resolves.toBe(42)
+    expect(guard.state).toBe('closed')
+  })
+
+  it('turns a slow command into a timeout failure', async () => {
+    const guard = new BackendGuard({ name: 'test', timeout: 5, logger: false })
+    const never = new Promise<number>(() => {})
+    await expect(guard.run(() => never)).rejects.toMatchObject({ reason: 'timeout' })
+  })
+
+  it('wraps a failing command and keeps its cause', async () => {
+    const guard = new BackendGuard({ name: 'test', logger: false })
+    const cause = new Error('ECONNREFUSED')
+    const error = await guard.run(() => Promise.reject(cause)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(BackendUnavailableError)
+    expect((error as Error).cause).toBe(cause)
+  })
+
+  it('opens after the failure threshold, refuses without calling, probes once after the reset time', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const guard = new BackendGuard({ name: 'test', failureThreshold: 3, resetTimeout: 1000, logger: false })
+      const failing = vi.fn(() => Promise.reject(new Error('down')))
+      for (let i = 0; i < 3; i++) await guard.run(failing).catch(() => {})
+      expect(guard.state).toBe('open')
+      await expect(guard.run(failing)).rejects.toMatchObject({ reason: 'circuit-open' })
+      expect(failing).toHaveBeenCalledTimes(3)
+
+      vi.setSystemTime(Date.now() + 1001)
+      expect(guard.available).toBe(true)
+      let release: (v: string) => void = () => {}
+      const probe = guard.run(() => new Promise<string>((resolve) => (release = resolve)))
+      expect(guard.state).toBe('half-open')
+      await expect(guard.run(failing)).rejects.toMatchObject({ reason: 'circuit-open' })
+      release('ok')
+      await expect(probe).resolves.toBe('ok')
+      expect(guard.state).toBe('closed')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('logs one line when an incident starts and one when it ends, not one per failure', async () => {
+    const { lines, logger } = recordingLogger()
+    const metrics = new BriskMetrics()
+    const guard = new BackendGuard({ name: 'redis', failureThreshold: 1000, logger, metrics })
+    for (let i = 0; i < 50; i++) await guard.run(() => Promise.reject(new Error('down'))).catch(() => {})
+    await guard.run(async () => 'ok')
+    for (let i = 0; i < 10; i++) await guard.run(async () => 'ok')
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'info'])
+    expect(metrics.get('backend.error')).toBe(50)
+    expect(metrics.get('backend.incident')).toBe(1)
+  })
+
+  it('refuses bad options at creation', () => {
+    expect(() => new BackendGuard({ name: 'x', timeout: 0 })).toThrow(/timeout/)
+    expect(() => new BackendGuard({ name: 'x', failureThreshold: 0 })).toThrow(/failureThreshold/)
+  })
+})

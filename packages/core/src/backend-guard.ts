@@ -1,0 +1,147 @@
+import { parseDuration, type Duration } from './duration.js'
+import { resolveLogger, type BriskLogger } from './logger.js'
+import { defaultMetrics, type BriskMetrics } from './metrics.js'
+import { BriskOptionError } from './options-error.js'
+
+export interface BackendGuardOptions {
+  /** Name used in log lines, e.g. `redis cache store`. */
+  name: string
+  /** A command slower than this counts as a failure. Default 50 ms. */
+  timeout?: Duration
+  /** Consecutive failures that open the circuit. Default 5. */
+  failureThreshold?: number
+  /** How long an open circuit refuses commands before one probe is let through. Default 1 s. */
+  resetTimeout?: Duration
+  /** pino-compatible logger; `false` silences it. */
+  logger?: BriskLogger | false
+  /** Counters for `backend.error` and `backend.incident`. */
+  metrics?: BriskMetrics
+}
+
+export type BackendFailure = 'timeout' | 'circuit-open' | 'error'
+
+/** A backend command did not answer usefully; callers bypass or apply their failure policy. */
+export class BackendUnavailableError extends Error {
+  readonly reason: BackendFailure
+
+  constructor(backend: string, reason: BackendFailure, cause?: unknown) {
+    super(`brisk: ${backend} unavailable (${reason})`, cause === undefined ? undefined : { cause })
+    this.name = 'BackendUnavailableError'
+    this.reason = reason
+  }
+}
+
+type CircuitState = 'closed' | 'open' | 'half-open'
+
+/**
+ * The one place where a remote store's faults are handled, for the cache, the data cache and
+ * the limiter alike: a per-command timeout, a circuit breaker that stops hammering a dead
+ * server and lets one probe through to detect recovery, and one log line per incident
+ * (when it starts and when it ends), never one per request.
+ */
+export class BackendGuard {
+  readonly name: string
+  private readonly timeoutMs: number
+  private readonly failureThreshold: number
+  private readonly resetTimeoutMs: number
+  private readonly logger: BriskLogger
+  private readonly metrics: BriskMetrics
+  private circuit: CircuitState = 'closed'
+  private consecutiveFailures = 0
+  private openedAt = 0
+  private incidentStartedAt = 0
+  private incidentFailures = 0
+
+  constructor(options: BackendGuardOptions) {
+    this.name = options.name
+    this.timeoutMs = parseDuration(options.timeout ?? 50, 'timeout')
+    if (this.timeoutMs <= 0) throw new BriskOptionError('timeout', options.timeout, 'a duration above 0')
+    const threshold = options.failureThreshold ?? 5
+    if (!Number.isInteger(threshold) || threshold < 1) {
+      throw new BriskOptionError('failureThreshold', threshold, 'an integer of 1 or more')
+    }
+    this.failureThreshold = threshold
+    this.resetTimeoutMs = parseDuration(options.resetTimeout ?? 1000, 'resetTimeout')
+    this.logger = resolveLogger(options.logger)
+    this.metrics = options.metrics ?? defaultMetrics
+  }
+
+  /** `closed` while healthy, `open` while refusing commands, `half-open` while one probe runs. */
+  get state(): CircuitState {
+    return this.circuit
+  }
+
+  /** Whether a command would be attempted now (false while the circuit is open). */
+  get available(): boolean {
+    return (
+      this.circuit === 'closed' ||
+      (this.circuit === 'open' && Date.now() - this.openedAt >= this.resetTimeoutMs)
+    )
+  }
+
+  /**
+   * Runs one backend command under the timeout and the circuit breaker. Resolves with its
+   * result, or rejects with a {@link BackendUnavailableError}.
+   */
+  async run<T>(command: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    if (this.circuit !== 'closed') {
+      if (this.circuit === 'half-open' || Date.now() - this.openedAt < this.resetTimeoutMs) {
+        throw new BackendUnavailableError(this.name, 'circuit-open')
+      }
+      this.circuit = 'half-open'
+    }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const pending = command()
+      const result = await new Promise<T>((resolve, reject) => {
+        timer = setTimeout(() => reject(new BackendUnavailableError(this.name, 'timeout')), timeoutMs)
+        timer.unref?.()
+        pending.then(resolve, reject)
+      })
+      this.succeeded()
+      return result
+    } catch (error) {
+      this.failed(error)
+      if (error instanceof BackendUnavailableError) throw error
+      throw new BackendUnavailableError(this.name, 'error', error)
+    } finally {
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }
+
+  private succeeded(): void {
+    if (this.circuit !== 'closed' || this.consecutiveFailures > 0) {
+      if (this.incidentFailures > 0) {
+        this.logger.info(
+          {
+            backend: this.name,
+            failures: this.incidentFailures,
+            durationMs: Date.now() - this.incidentStartedAt,
+          },
+          `${this.name} recovered`,
+        )
+      }
+      this.incidentFailures = 0
+    }
+    this.circuit = 'closed'
+    this.consecutiveFailures = 0
+  }
+
+  private failed(error: unknown): void {
+    this.metrics.inc('backend.error')
+    this.consecutiveFailures += 1
+    if (this.incidentFailures === 0) {
+      this.incidentStartedAt = Date.now()
+      this.metrics.inc('backend.incident')
+      this.logger.warn(
+        { backend: this.name, err: error },
+        `${this.name} failing; serving without it until it recovers`,
+      )
+    }
+    this.incidentFailures += 1
+    if (this.circuit === 'half-open' || this.consecutiveFailures >= this.failureThreshold) {
+      this.circuit = 'open'
+      this.openedAt = Date.now()
+    }
+  }
+}

@@ -1,0 +1,25 @@
+export type {
+  BriskBody,
+  BriskHeaders,
+  BriskHints,
+  BriskMiddleware,
+  BriskRequest,
+  BriskRequestHeaders,
+  BriskResponse,
+  CacheForHint,
+  HeaderValue,
+} from './exchange.js'
+export { compose, passThrough } from './compose.js'
+export { BriskOptionError } from './options-error.js'
+export { parseDuration, parseOptionalDuration, type Duration } from './duration.js'
+export { parseSize, type Size } from './size.js'
+export { resolveLogger, type BriskLogger } from './logger.js'
+export { BriskMetrics, COUNTERS, defaultMetrics, type CounterName, type MetricsListener } from './metrics.js'
+export {
+  BackendGuard,
+  BackendUnavailableError,
+  type BackendFailure,
+  type BackendGuardOptions,
+} from './backend-guard.js'
+export { appendVary, headerValue } from './headers.js'
+export { deltaSeconds, parseCacheControl, type CacheControlDirectives } from './cache-control.js'
