@@ -16,6 +16,12 @@ export interface StoreEntry {
   meta: StoreMeta
   /** The payload: response body bytes or a serialized data value. Never base64, never a string. */
   body: Buffer
+  /**
+   * When the store will drop the entry (ms since the epoch), if the store reports it. Remote
+   * stores set it on the entries they return, so a tier above keeps its copy no longer; writers
+   * leave it unset (the TTL in {@link StoreSetOptions} decides).
+   */
+  expiresAt?: number
 }
 
 export interface StoreSetOptions {
