@@ -1,1 +1,3 @@
 export { memoryStore, type MemoryStore, type MemoryStoreOptions } from './memory-store.js'
+export { redisStore, type RedisStore, type RedisStoreOptions } from './redis-store.js'
+export type { RedisClient } from './redis-scripts.js'

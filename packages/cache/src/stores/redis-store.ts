@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto'
+import {
+  BackendGuard,
+  BriskOptionError,
+  type BriskLogger,
+  type BriskMetrics,
+  type Duration,
+} from '@brisk/core'
+import type { Redis } from 'ioredis'
+import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
+import { decodeFrame, encodeFrame } from './entry-frame.js'
+import { escapeGlob, unlinkKeys } from './redis-keys.js'
+import { INDEX_TAG, isCluster, RELEASE_LOCK, runScript, type RedisClient } from './redis-scripts.js'
+
+export interface RedisStoreOptions {
+  /** An ioredis client: `new Redis(url)`, one configured for Sentinel, or `new Redis.Cluster(nodes)`. Never closed by the store. */
+  client: RedisClient
+  /** Prefix of every key the store writes (entries, tag sets, locks, its pub/sub channel). Default `'brisk:'`. */
+  prefix?: string
+  /** A command slower than this counts as a failure and the cache bypasses. Default 50 ms. */
+  timeout?: Duration
+  /** Consecutive failures that open the circuit breaker. Default 5. */
+  failureThreshold?: number
+  /** How long an open circuit refuses commands before one probe. Default 1 s. */
+  resetTimeout?: Duration
+  /** pino-compatible logger for incidents (one line when Redis fails, one when it recovers); `false` silences it. */
+  logger?: BriskLogger | false
+  /** Counters for `backend.error` / `backend.incident`. Default: brisk's shared metrics. */
+  metrics?: BriskMetrics
+}
+
+/** A store on Redis; {@link tieredStore} uses its client, prefix and guard for invalidations. */
+export interface RedisStore extends CacheStore {
+  readonly name: 'redis'
+  readonly client: RedisClient
+  readonly prefix: string
+  /** Timeout, circuit breaker and incident logging every command of this store runs under. */
+  readonly guard: BackendGuard
+  lock(key: string, ttl: number): Promise<ReleaseLock | undefined>
+}
+
+const DEFAULT_PREFIX = 'brisk:'
+// Members taken from a tag set per SPOP while purging.
+const PURGE_BATCH = 500
+// A purge stops after this many batches even if writers keep tagging new entries meanwhile.
+const MAX_PURGE_BATCHES = 10_000
+const SCAN_COUNT = 1000
+
+/**
+ * A store on Redis (single node, Sentinel or Cluster) through ioredis.
+ *
+ * - One Redis string per entry holding a binary frame (header JSON + body bytes, see
+ *   entry-frame.ts), written with `SET … PX`: a hit is one `GET`, the body arrives as bytes.
+ * - Tags: a Redis set per tag (`<prefix>t:<tag>`) holding entry keys, living at least as long
+ *   as its longest-lived entry. `set` writes the entry first and indexes it second, and
+ *   `deleteByTag` drains the set with `SPOP` rather than reading it and deleting it: a writer
+ *   indexing an entry during a purge either has its key popped and deleted, or finds it left in
+ *   the set for the next purge; a `DEL` of the whole set could drop an entry indexed between
+ *   the read and the delete, leaving it unpurgeable.
+ * - Every command runs under core's {@link BackendGuard}: a slow or failing Redis rejects with
+ *   `BackendUnavailableError`, which callers turn into a bypass.
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  const client = options?.client
+  if (
+    client === undefined ||
+    client === null ||
+    typeof (client as Partial<RedisClient>).getBuffer !== 'function'
+  ) {
+    throw new BriskOptionError(
+      'client',
+      client,
+      'an ioredis client (new Redis(...) or new Redis.Cluster(...))',
+    )
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== 'string' || prefix === '') {
+    // An empty prefix would make clear() remove every key of the database.
+    throw new BriskOptionError('prefix', options.prefix, 'a non-empty string such as "brisk:"')
+  }
+  const guard = new BackendGuard({
+    name: 'redis cache store',
+    timeout: options.timeout ?? 50,
+    failureThreshold: options.failureThreshold,
+    resetTimeout: options.resetTimeout,
+    logger: options.logger,
+    metrics: options.metrics,
+  })
+
+  const entryKey = (key: string): string => `${prefix}e:${key}`
+  const tagKey = (tag: string): string => `${prefix}t:${tag}`
+  const lockKey = (key: string): string => `${prefix}l:${key}`
+
+  return {
+    name: 'redis',
+    client,
+    prefix,
+    guard,
+
+    async get(key): Promise<StoreEntry | undefined> {
+      const frame = await guard.run(() => client.getBuffer(entryKey(key)))
+      if (frame === null) return undefined
+      const decoded = decodeFrame(frame)
+      if (decoded === undefined || typeof decoded.header !== 'object' || decoded.header === null)
+        return undefined
+      const entry: StoreEntry = { meta: decoded.header as StoreMeta, body: decoded.body }
+      if (decoded.expiresAt !== undefined) entry.expiresAt = decoded.expiresAt
+      return entry
+    },
+
+    async set(key: string, entry: StoreEntry, setOptions: StoreSetOptions): Promise<void> {
+      const ttl = setOptions.ttl
+      const k = entryKey(key)
+      if (!(ttl > 0)) {
+        await guard.run(() => client.unlink(k))
+        return
+      }
+      const finite = Number.isFinite(ttl)
+      const px = finite ? Math.max(1, Math.ceil(ttl)) : -1
+      const frame = encodeFrame(entry.meta, finite ? Date.now() + px : undefined, entry.body)
+      await guard.run(() => (finite ? client.set(k, frame, 'PX', px) : client.set(k, frame)))
+      const tags = setOptions.tags
+      if (tags === undefined || tags.length === 0) return
+      try {
+        await guard.run(() =>
+          Promise.all(tags.map((tag) => runScript(client, INDEX_TAG, [tagKey(tag)], [k, px]))),
+        )
+      } catch (error) {
+        // An entry its tags cannot reach must not stay: a purge would miss it.
+        await guard.run(() => client.unlink(k)).catch(() => {})
+        throw error
+      }
+    },
+
+    async delete(key) {
+      await guard.run(() => client.unlink(entryKey(key)))
+    },
+
+    async deleteByTag(tag) {
+      const set = tagKey(tag)
+      let removed = 0
+      for (let batch = 0; batch < MAX_PURGE_BATCHES; batch++) {
+        const members = await guard.run(() => client.spop(set, PURGE_BATCH))
+        removed += await unlinkKeys(client, members, (command) => guard.run(command))
+        if (members.length < PURGE_BATCH) break
+      }
+      return removed
+    },
+
+    async clear() {
+      const match = `${escapeGlob(prefix)}*`
+      const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client]
+      for (const node of nodes) {
+        let cursor = '0'
+        do {
+          const [next, keys] = await guard.run(() => node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT))
+          cursor = next
+          await unlinkKeys(client, keys, (command) => guard.run(command))
+        } while (cursor !== '0')
+      }
+    },
+
+    async lock(key, ttl) {
+      const k = lockKey(key)
+      const token = randomBytes(16).toString('base64url')
+      const px = Math.max(1, Math.ceil(Number.isFinite(ttl) && ttl > 0 ? ttl : 1))
+      const taken = await guard.run(() => client.set(k, token, 'PX', px, 'NX'))
+      if (taken !== 'OK') return undefined
+      let released = false
+      return async () => {
+        if (released) return
+        released = true
+        // A lock that cannot be released now expires by its TTL; the caller has nothing to undo.
+        await guard.run(() => runScript(client, RELEASE_LOCK, [k], [token])).catch(() => {})
+      }
+    },
+
+    async close() {
+      // The client belongs to the caller; the store opened nothing of its own.
+    },
+  }
+}
