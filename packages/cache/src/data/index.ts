@@ -1,0 +1,17 @@
+export {
+  createDataCache,
+  DataCache,
+  DataCacheNamespace,
+  NAMESPACE_TAG_PREFIX,
+  type Factory,
+  type WrapOptions,
+} from './data-cache.js'
+export type { DataCacheOptions, DataCallOptions, GetOrSetOptions } from './options.js'
+export {
+  DataCacheSerializeError,
+  jsonOrV8Serializer,
+  jsonSerializer,
+  v8Serializer,
+  type DataSerializer,
+} from './serializer.js'
+export { DataCacheTimeoutError } from './timeout.js'
