@@ -1,1 +1,16 @@
-export {}
+export {
+  conditional,
+  type ConditionalOptions,
+  type CurrentValidators,
+  type ValidatorsResult,
+} from './conditional.js'
+export {
+  evaluatePreconditions,
+  hasPreconditions,
+  type PreconditionOutcome,
+  type Validators,
+} from './preconditions.js'
+export { listMatches, parseEntityTag, strongCompare, weakCompare, type EntityTag } from './entity-tag.js'
+export { formatHttpDate, parseHttpDate } from './http-date.js'
+export { generateEtag } from './generate-etag.js'
+export { notModifiedHeaders } from './not-modified.js'
