@@ -23,3 +23,21 @@ export {
 } from './backend-guard.js'
 export { appendVary, headerValue } from './headers.js'
 export { deltaSeconds, parseCacheControl, type CacheControlDirectives } from './cache-control.js'
+export { createBriskRequest, type NodeRequestInfo } from './node-request.js'
+export {
+  captureResponse,
+  snapshotHeaders,
+  DEFAULT_BUFFER_LIMIT,
+  type CaptureOptions,
+  type ResponseCapture,
+} from './capture-response.js'
+export { writeResponse } from './write-response.js'
+export { currentWriter, type ResponseWriter } from './response-writer.js'
+export {
+  bindHints,
+  requestContext,
+  MAX_TAGS,
+  MAX_TAG_LENGTH,
+  type BriskContext,
+  type CacheForOptions,
+} from './request-context.js'

@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BriskHints, BriskRequest, BriskRequestHeaders } from './exchange.js'
+import { bindHints } from './request-context.js'
+
+/** What an adapter knows about a Node request beyond the request itself. */
+export interface NodeRequestInfo {
+  /** Client address after the framework's proxy-trust rules (Express `req.ip`, Koa `ctx.ip`). */
+  clientAddress: string
+  /** Request target when the framework rewrote `req.url` (Express mounts); default `req.url`. */
+  url?: string
+}
+
+/**
+ * A {@link BriskRequest} over a Node request. The abort signal is made on first use only, so
+ * the common request that never asks for it pays for no AbortController and no listener.
+ */
+class NodeBriskRequest implements BriskRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: BriskRequestHeaders
+  readonly clientAddress: string
+  readonly hints: BriskHints = {}
+  readonly raw: IncomingMessage
+  private readonly res: ServerResponse
+  private controller: AbortController | undefined
+
+  constructor(raw: IncomingMessage, res: ServerResponse, info: NodeRequestInfo) {
+    this.raw = raw
+    this.res = res
+    this.method = raw.method ?? 'GET'
+    this.url = info.url ?? raw.url ?? '/'
+    this.headers = raw.headers
+    this.clientAddress = info.clientAddress
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController()
+      this.controller = controller
+      const res = this.res
+      // 'close' also follows a completed response; only a close before the last byte was
+      // handed to the socket means the client went away.
+      if (res.closed) {
+        if (!res.writableFinished) controller.abort()
+      } else {
+        res.once('close', () => {
+          if (!res.writableFinished) controller.abort()
+        })
+      }
+    }
+    return this.controller.signal
+  }
+}
+
+/**
+ * Makes the framework-neutral request for a Node request and binds its hints, so the
+ * request-context helper (`requestContext(req).cacheFor(...)`) reaches this exchange.
+ */
+export function createBriskRequest(
+  raw: IncomingMessage,
+  res: ServerResponse,
+  info: NodeRequestInfo,
+): BriskRequest {
+  const request = new NodeBriskRequest(raw, res, info)
+  bindHints(raw, request.hints)
+  return request
+}

@@ -1,0 +1,136 @@
+import { once } from 'node:events'
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { PassThrough, Readable } from 'node:stream'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { BriskResponse } from './exchange.js'
+import { writeResponse } from './write-response.js'
+
+const servers: ReturnType<typeof createServer>[] = []
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(handler)
+  servers.push(server)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return (server.address() as AddressInfo).port
+}
+
+function open(port: number, method = 'GET'): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ port, host: '127.0.0.1', method }, resolve)
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = []
+  for await (const chunk of res) parts.push(chunk as Buffer)
+  return Buffer.concat(parts).toString()
+}
+
+describe('writeResponse', () => {
+  it('sends exactly the answer headers, dropping ones the response held before', async () => {
+    const port = await serve((_req, res) => {
+      res.setHeader('X-Stale', 'old')
+      const answer: BriskResponse = {
+        status: 200,
+        headers: { 'x-new': 'new', 'set-cookie': ['a=1', 'b=2'] },
+        body: Buffer.from('ok'),
+      }
+      void writeResponse(res, answer)
+    })
+    const res = await open(port)
+    expect(res.headers['x-stale']).toBeUndefined()
+    expect(res.headers['x-new']).toBe('new')
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2'])
+    expect(res.headers['content-length']).toBe('2')
+    expect(await readAll(res)).toBe('ok')
+  })
+
+  it('lets the bytes win over a Content-Length that disagrees with them', async () => {
+    const port = await serve((_req, res) => {
+      void writeResponse(res, { status: 200, headers: { 'content-length': '99' }, body: Buffer.from('four') })
+    })
+    const res = await open(port)
+    expect(res.headers['content-length']).toBe('4')
+    expect(await readAll(res)).toBe('four')
+  })
+
+  it('keeps the declared length of a HEAD answer', async () => {
+    const port = await serve((_req, res) => {
+      void writeResponse(res, { status: 200, headers: { 'content-length': '1234' }, body: null })
+    })
+    const res = await open(port, 'HEAD')
+    expect(res.headers['content-length']).toBe('1234')
+    expect(await readAll(res)).toBe('')
+  })
+
+  it('sends the status line with the reason phrase of the answer', async () => {
+    const port = await serve((_req, res) => {
+      void writeResponse(res, { status: 418, statusMessage: 'Short And Stout', headers: {}, body: null })
+    })
+    const res = await open(port)
+    expect(res.statusCode).toBe(418)
+    expect(res.statusMessage).toBe('Short And Stout')
+  })
+
+  it('sends the head of a streamed answer before the first body byte exists', async () => {
+    const body = new PassThrough()
+    const port = await serve((_req, res) => {
+      void writeResponse(res, { status: 200, headers: { 'content-type': 'text/event-stream' }, body })
+    })
+    const res = await open(port)
+    expect(res.headers['content-type']).toBe('text/event-stream')
+    body.write('data: 1\n\n')
+    const [chunk] = (await once(res, 'data')) as [Buffer]
+    expect(chunk.toString()).toBe('data: 1\n\n')
+    body.end()
+    await readAll(res)
+  })
+
+  it('cuts the connection when a streamed body fails midway', async () => {
+    const port = await serve((_req, res) => {
+      const body = new Readable({ read() {} })
+      body.push('partial')
+      setImmediate(() => body.destroy(new Error('disk gone')))
+      void writeResponse(res, { status: 200, headers: {}, body })
+    })
+    const res = await open(port)
+    await expect(readAll(res)).rejects.toThrow(/aborted/)
+  })
+
+  it('destroys the body and settles when the client goes away', async () => {
+    let destroyed!: Promise<unknown>
+    let written!: Promise<void>
+    const body = new PassThrough()
+    const port = await serve((_req, res) => {
+      destroyed = once(body, 'close')
+      written = writeResponse(res, { status: 200, headers: {}, body })
+    })
+    const res = await open(port)
+    body.write('x')
+    await once(res, 'data')
+    res.destroy()
+    await destroyed
+    await written
+    expect(body.destroyed).toBe(true)
+  })
+
+  it('does nothing but release the body when the response is already gone', async () => {
+    const body = new PassThrough()
+    const port = await serve((_req, res) => {
+      res.destroy()
+      void writeResponse(res, { status: 200, headers: {}, body })
+    })
+    await expect(open(port)).rejects.toThrow()
+    expect(body.destroyed).toBe(true)
+  })
+})

@@ -1,0 +1,116 @@
+import type { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { BriskHeaders, BriskResponse } from './exchange.js'
+import type { ResponseWriter } from './response-writer.js'
+
+/**
+ * Makes the response's header map exactly `headers`: fields the answer no longer has are
+ * removed (a compressor dropping `content-length`), the others set only when they differ, so
+ * the common pass-through pays for a comparison per header rather than a re-validation.
+ */
+function applyHeaders(res: ServerResponse, headers: BriskHeaders): void {
+  for (const name of res.getHeaderNames()) {
+    if (headers[name] === undefined) res.removeHeader(name)
+  }
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined && res.getHeader(name) !== value) res.setHeader(name, value)
+  }
+}
+
+/**
+ * Writes a {@link BriskResponse} to a Node response: status, exactly its headers, and its body.
+ * A stream body is sent as it arrives (headers flushed first, so SSE clients see the response
+ * open at once), with back-pressure from the socket, and destroyed if the client goes away.
+ *
+ * `writer` holds the methods to write with: those a capture displaced (`capture.writer`), so
+ * the app, still writing into the captured body, never reaches the socket directly. Without a
+ * capture (an answer from a store in front of the app), the response's own methods serve.
+ *
+ * Resolves once the body was handed to the socket or the client went away; never rejects: a
+ * body that fails after the head was sent cuts the connection, the only honest signal left.
+ */
+export function writeResponse(
+  res: ServerResponse,
+  response: BriskResponse,
+  writer?: ResponseWriter,
+): Promise<void> {
+  const via = writer ?? (res as unknown as ResponseWriter)
+  // Node's own write/end/flushHeaders send the head through `this.writeHead`; the capture's
+  // stand-in would swallow it. The app's head is settled by now, so the real one goes back.
+  if (writer !== undefined) res.writeHead = writer.writeHead as ServerResponse['writeHead']
+  const { body } = response
+  if (res.destroyed || res.writableEnded) {
+    if (body !== null && !Buffer.isBuffer(body)) body.destroy()
+    return Promise.resolve()
+  }
+  if (!res.headersSent) {
+    applyHeaders(res, response.headers)
+    res.statusCode = response.status
+    if (response.statusMessage !== undefined) res.statusMessage = response.statusMessage
+  }
+  if (body === null) {
+    via.end.call(res)
+    return Promise.resolve()
+  }
+  if (Buffer.isBuffer(body)) {
+    // A Content-Length that disagrees with the bytes would corrupt the connection; the bytes
+    // win. HEAD answers keep the length of the body they stand for (RFC 9110 §9.3.2).
+    const declared = res.getHeader('content-length')
+    if (declared !== undefined && Number(declared) !== body.length && res.req?.method !== 'HEAD') {
+      res.setHeader('content-length', String(body.length))
+    }
+    via.end.call(res, body)
+    return Promise.resolve()
+  }
+  if (!res.headersSent) via.flushHeaders.call(res)
+  return pump(body, res, via)
+}
+
+function pump(body: Readable, res: ServerResponse, via: ResponseWriter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      body.off('data', onData)
+      body.off('end', onEnd)
+      body.off('close', onBodyClose)
+      res.off('drain', onDrain)
+      res.off('close', onResponseClose)
+      resolve()
+    }
+    const onData = (chunk: Buffer | string): void => {
+      if (!via.write.call(res, typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) body.pause()
+    }
+    const onDrain = (): void => {
+      body.resume()
+    }
+    const onEnd = (): void => {
+      via.end.call(res)
+      finish()
+    }
+    const onError = (error: Error): void => {
+      if (!done) res.destroy(error)
+      finish()
+    }
+    const onBodyClose = (): void => {
+      // Closed without 'end': the producer gave up; the client must not take a truncated
+      // body for a complete one.
+      if (!body.readableEnded && !done) res.destroy()
+      finish()
+    }
+    const onResponseClose = (): void => {
+      if (!res.writableFinished) body.destroy()
+      finish()
+    }
+    // Stays attached: a body destroyed with an error after we are done must not crash the process.
+    body.on('error', onError)
+    body.on('data', onData)
+    body.on('end', onEnd)
+    body.on('close', onBodyClose)
+    res.on('drain', onDrain)
+    res.on('close', onResponseClose)
+    if (body.destroyed) onBodyClose()
+  })
+}

@@ -1,0 +1,127 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
+import request from 'supertest'
+import { describe, expect, it } from 'vitest'
+import { brisk } from './request-context.js'
+import { withBrisk } from './with-brisk.js'
+
+const hello = (_req: IncomingMessage, res: ServerResponse): void => {
+  res.setHeader('Content-Type', 'text/plain')
+  res.end('hello')
+}
+
+describe('withBrisk', () => {
+  it('passes the listener response through an identity middleware unchanged', async () => {
+    const res = await request(createServer(withBrisk(passThrough, hello))).get('/')
+    expect(res.status).toBe(200)
+    expect(res.text).toBe('hello')
+    expect(res.headers['content-type']).toBe('text/plain')
+    expect(res.headers['content-length']).toBe('5')
+  })
+
+  it('lets a middleware answer without running the listener', async () => {
+    let listenerRuns = 0
+    const answer: BriskMiddleware = async () => ({
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: Buffer.from('slow down'),
+    })
+    const server = createServer(withBrisk(answer, () => listenerRuns++))
+    const res = await request(server).get('/')
+    expect(res.status).toBe(429)
+    expect(res.headers['retry-after']).toBe('1')
+    expect(res.text).toBe('slow down')
+    expect(listenerRuns).toBe(0)
+  })
+
+  it('lets a middleware rewrite the captured response', async () => {
+    const upper: BriskMiddleware = async (_req, next) => {
+      const response = await next()
+      const text = Buffer.isBuffer(response.body) ? response.body.toString().toUpperCase() : ''
+      return { ...response, headers: { ...response.headers, 'x-seen': 'yes' }, body: Buffer.from(text) }
+    }
+    const res = await request(createServer(withBrisk(compose(passThrough, upper), hello))).get('/')
+    expect(res.text).toBe('HELLO')
+    expect(res.headers['x-seen']).toBe('yes')
+  })
+
+  it('answers 500 and reports when the listener throws before responding', async () => {
+    const reported: unknown[] = []
+    const server = createServer(
+      withBrisk(
+        passThrough,
+        () => {
+          throw new Error('listener broke')
+        },
+        { onError: (error) => reported.push(error) },
+      ),
+    )
+    const res = await request(server).get('/')
+    expect(res.status).toBe(500)
+    expect(res.text).toBe('Internal Server Error')
+    expect(reported).toMatchObject([{ message: 'listener broke' }])
+  })
+
+  it('answers 500 when an async listener rejects, dropping headers it had set', async () => {
+    const server = createServer(
+      withBrisk(
+        passThrough,
+        async (_req, res) => {
+          res.setHeader('Set-Cookie', 'session=secret')
+          throw new Error('async broke')
+        },
+        { onError: () => {} },
+      ),
+    )
+    const res = await request(server).get('/')
+    expect(res.status).toBe(500)
+    expect(res.headers['set-cookie']).toBeUndefined()
+  })
+
+  it('derives the client address from the socket unless proxies are trusted', async () => {
+    const seen: string[] = []
+    const record: BriskMiddleware = async (req, next) => {
+      seen.push(req.clientAddress)
+      return next()
+    }
+    await request(createServer(withBrisk(record, hello)))
+      .get('/')
+      .set('X-Forwarded-For', '203.0.113.7')
+    await request(createServer(withBrisk(record, hello, { trustProxy: 'loopback' })))
+      .get('/')
+      .set('X-Forwarded-For', '203.0.113.7')
+    await request(createServer(withBrisk(record, hello, { trustProxy: 1 })))
+      .get('/')
+      .set('X-Forwarded-For', '198.51.100.1, 203.0.113.8')
+    expect(seen).toEqual(['127.0.0.1', '203.0.113.7', '203.0.113.8'])
+  })
+
+  it('gives the handler a request context that reaches the middleware hints', async () => {
+    let tags: string[] = []
+    let ttl: number | undefined
+    const read: BriskMiddleware = async (req, next) => {
+      const response = await next()
+      tags = [...(req.hints.tags ?? [])]
+      ttl = req.hints.cacheFor?.ttl
+      return response
+    }
+    const server = createServer(
+      withBrisk(read, (req, res) => {
+        brisk(req).cacheFor('5m', { tags: ['post:42'] })
+        brisk(res).tag('list')
+        res.end('ok')
+      }),
+    )
+    await request(server).get('/')
+    expect(tags).toEqual(['post:42', 'list'])
+    expect(ttl).toBe(300_000)
+  })
+
+  it('refuses bad options at creation, naming them', () => {
+    expect(() => withBrisk(passThrough, hello, { trustProxy: -1 })).toThrow(/trustProxy/)
+    expect(() => withBrisk(passThrough, hello, { trustProxy: 'not-an-ip' })).toThrow(/trustProxy/)
+    expect(() => withBrisk(passThrough, hello, { bufferLimit: 'lots' })).toThrow(/bufferLimit/)
+    expect(() => withBrisk(passThrough, 'nope' as never)).toThrow(/listener/)
+    expect(() => withBrisk('nope' as never, hello)).toThrow(/middleware/)
+  })
+})

@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  BriskOptionError,
+  captureResponse,
+  createBriskRequest,
+  parseSize,
+  resolveLogger,
+  writeResponse,
+  type BriskLogger,
+  type BriskMiddleware,
+  type BriskResponse,
+  type ResponseCapture,
+  type Size,
+} from '@brisk/core'
+import { compileClientAddress, type TrustProxy } from './client-address.js'
+
+/** A `node:http` request listener, sync or async. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown
+
+/** Options of {@link withBrisk}. */
+export interface NodeAdapterOptions {
+  /** Proxies trusted for `X-Forwarded-For` (Express `trust proxy` forms). Default `false`: the socket address. */
+  trustProxy?: TrustProxy
+  /** Response bytes buffered before the capture streams instead. Default `'1 MB'`. */
+  bufferLimit?: Size
+  /** Told when the listener or a brisk middleware fails (after brisk answered 500 or cut the response). */
+  onError?: (error: unknown, req: IncomingMessage) => void
+  /** pino-compatible logger for failures when no `onError` is given; `false` silences it. */
+  logger?: BriskLogger | false
+}
+
+const INTERNAL_ERROR: BriskResponse = {
+  status: 500,
+  headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': '21' },
+  body: Buffer.from('Internal Server Error'),
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
+
+/**
+ * Wraps a `node:http` request listener with a brisk middleware:
+ * `http.createServer(withBrisk(compose(...), listener))`. The middleware sees every request
+ * first and may answer without calling the listener; otherwise what the listener writes is
+ * captured (streamed through when it streams) and passed back through the middleware.
+ *
+ * node:http has no error handling of its own, so a listener that throws (or rejects) gets a
+ * 500 when nothing was sent yet and a cut connection otherwise, and `onError` is told.
+ */
+export function withBrisk(
+  middleware: BriskMiddleware,
+  listener: NodeListener,
+  options: NodeAdapterOptions = {},
+) {
+  if (typeof middleware !== 'function') {
+    throw new BriskOptionError('middleware', middleware, 'a brisk middleware function (e.g. compose(...))')
+  }
+  if (typeof listener !== 'function') {
+    throw new BriskOptionError('listener', listener, 'a node:http request listener (req, res) => void')
+  }
+  const clientAddress = compileClientAddress(options.trustProxy)
+  const bufferLimit = parseSize(options.bufferLimit ?? '1 MB', 'bufferLimit')
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new BriskOptionError('onError', options.onError, 'a function (error, req) => void')
+  }
+  const logger = options.onError === undefined ? resolveLogger(options.logger) : undefined
+  const report =
+    options.onError ??
+    ((error: unknown, req: IncomingMessage) =>
+      logger?.error({ err: error, url: req.url }, 'brisk: request failed'))
+
+  return function briskListener(req: IncomingMessage, res: ServerResponse): void {
+    const request = createBriskRequest(req, res, { clientAddress: clientAddress(req) })
+    let capture: ResponseCapture | undefined
+    const next = (): Promise<BriskResponse> => {
+      const current = captureResponse(res, { bufferLimit })
+      capture = current
+      try {
+        const result = listener(req, res)
+        if (isThenable(result)) result.then(undefined, (error: unknown) => current.fail(error))
+      } catch (error) {
+        current.fail(error)
+      }
+      return current.response
+    }
+    let answer: Promise<BriskResponse>
+    try {
+      answer = middleware(request, next)
+    } catch (error) {
+      answer = Promise.reject(error)
+    }
+    answer.then(
+      (response) => writeResponse(res, response, capture?.writer),
+      (error: unknown) => {
+        // A client that went away needs no answer, and its absence is not a failure.
+        if (res.destroyed) return
+        if (res.headersSent) res.destroy()
+        else
+          void writeResponse(
+            res,
+            { ...INTERNAL_ERROR, headers: { ...INTERNAL_ERROR.headers } },
+            capture?.writer,
+          )
+        report(error, req)
+      },
+    )
+  }
+}
