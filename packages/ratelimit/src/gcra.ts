@@ -1,0 +1,38 @@
+import type { Policy } from './policy.js'
+import type { PolicyState, Step } from './step.js'
+
+/**
+ * Token bucket as GCRA (generic cell rate algorithm): one number per key, the theoretical
+ * arrival time (TAT) at which the bucket would be full again. Each unit pushes the TAT one
+ * emission interval (`window / limit`) further; a request passes when, after paying, the TAT
+ * is no further ahead of now than the bucket's capacity (`burst` intervals). Time is in whole
+ * microseconds so that the arithmetic is exact in TypeScript and Lua alike.
+ */
+export function gcra(policy: Policy, state: PolicyState, now: number, cost: number): Step {
+  const interval = policy.intervalUs
+  const capacity = policy.burst * interval
+  const nowUs = now * 1000
+  const tat = state.a > nowUs ? state.a : nowUs
+  const nextTat = tat + cost * interval
+  const allowAt = nextTat - capacity
+  if (allowAt <= nowUs) {
+    const resetMs = Math.ceil((nextTat - nowUs) / 1000)
+    return {
+      allowed: true,
+      remaining: Math.floor((nowUs - allowAt) / interval),
+      resetMs,
+      retryAfterMs: 0,
+      next: { a: nextTat, b: 0, c: 0 },
+      ttlMs: resetMs,
+    }
+  }
+  const resetMs = Math.ceil((tat - nowUs) / 1000)
+  return {
+    allowed: false,
+    remaining: Math.max(0, Math.floor((nowUs - (tat - capacity)) / interval)),
+    resetMs,
+    retryAfterMs: Math.ceil((allowAt - nowUs) / 1000),
+    next: { a: tat, b: 0, c: 0 },
+    ttlMs: resetMs,
+  }
+}

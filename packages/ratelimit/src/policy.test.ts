@@ -1,0 +1,61 @@
+import { BriskOptionError } from '@brisk/core'
+import { describe, expect, it } from 'vitest'
+import { compilePolicies, type PolicyOptions } from './policy.js'
+
+describe('compilePolicies', () => {
+  it('names a single policy "default" and builds its RateLimit-Policy item', () => {
+    const [policy] = compilePolicies([{ limit: 100, window: '1m' }], 'options')
+    expect(policy!.name).toBe('default')
+    expect(policy!.policyItem).toBe('"default";q=100;w=60')
+    expect(policy!.limitItemPrefix).toBe('"default";r=')
+  })
+
+  it('names several unnamed policies after their limit and window', () => {
+    const policies = compilePolicies(
+      [
+        { limit: 10, window: '1s' },
+        { limit: 1000, window: '1h' },
+      ],
+      'policies',
+    )
+    expect(policies.map((p) => p.name)).toEqual(['10-per-1s', '1000-per-3600s'])
+  })
+
+  it('rounds a window of partial seconds up in w, which the draft keeps whole', () => {
+    const [policy] = compilePolicies([{ limit: 5, window: 1500 }], 'options')
+    expect(policy!.policyItem).toBe('"default";q=5;w=2')
+  })
+
+  it('keeps the token bucket emission interval in whole microseconds', () => {
+    const [policy] = compilePolicies([{ limit: 3, window: '1s', algorithm: 'gcra' }], 'options')
+    expect(policy!.intervalUs).toBe(333_333)
+    expect(policy!.burst).toBe(3)
+  })
+
+  it.each<[string, PolicyOptions[], string]>([
+    ['a zero limit', [{ limit: 0, window: '1s' }], 'limit'],
+    ['a fractional limit', [{ limit: 1.5, window: '1s' }], 'limit'],
+    ['a window under a second', [{ limit: 1, window: '500ms' }], 'window'],
+    ['a window that is not a duration', [{ limit: 1, window: 'soon' }], 'window'],
+    ['an unknown algorithm', [{ limit: 1, window: '1s', algorithm: 'leaky' as 'gcra' }], 'algorithm'],
+    ['a burst on a fixed window', [{ limit: 1, window: '1s', algorithm: 'fixed-window', burst: 2 }], 'burst'],
+    ['a zero burst', [{ limit: 1, window: '1s', algorithm: 'gcra', burst: 0 }], 'burst'],
+    ['a name with a quote', [{ limit: 1, window: '1s', name: 'a"b' }], 'name'],
+    ['a name with a brace', [{ limit: 1, window: '1s', name: 'a{b' }], 'name'],
+  ])('rejects %s at creation', (_label, list, option) => {
+    expect(() => compilePolicies(list, 'options')).toThrow(BriskOptionError)
+    expect(() => compilePolicies(list, 'options')).toThrow(option)
+  })
+
+  it('rejects two policies with one name', () => {
+    const list = [
+      { limit: 1, window: '1s', name: 'x' },
+      { limit: 2, window: '1m', name: 'x' },
+    ]
+    expect(() => compilePolicies(list, 'policies')).toThrow(/policies\[1\]\.name/)
+  })
+
+  it('rejects an empty policy list', () => {
+    expect(() => compilePolicies([], 'policies')).toThrow(BriskOptionError)
+  })
+})
