@@ -22,6 +22,11 @@ export interface StoreEntry {
    * leave it unset (the TTL in {@link StoreSetOptions} decides).
    */
   expiresAt?: number
+  /**
+   * The tags the entry was stored with, if the store reports them. Remote stores do, so that a
+   * tier above can index its copy; writers pass tags in {@link StoreSetOptions} instead.
+   */
+  tags?: readonly string[]
 }
 
 export interface StoreSetOptions {

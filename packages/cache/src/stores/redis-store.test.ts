@@ -59,6 +59,11 @@ describe.runIf(runRedis)('redisStore on a single node', () => {
     expect((await store.get('meta'))?.meta).toEqual(meta)
   })
 
+  it('reports the tags an entry was stored with', async () => {
+    await store.set('tagged', { meta: {}, body: body('x') }, { ttl: 60_000, tags: ['a', 'b'] })
+    expect((await store.get('tagged'))?.tags).toEqual(['a', 'b'])
+  })
+
   it('reports when the entry expires', async () => {
     const before = Date.now()
     await store.set('expires', { meta: {}, body: body('x') }, { ttl: 60_000 })

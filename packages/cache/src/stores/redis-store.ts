@@ -39,6 +39,20 @@ export interface RedisStore extends CacheStore {
   lock(key: string, ttl: number): Promise<ReleaseLock | undefined>
 }
 
+/** What a frame's header JSON holds: the entry's metadata and its tags (so a tier above can index a copy). */
+interface FrameHeader {
+  m: StoreMeta
+  t?: readonly string[]
+}
+
+function readFrameHeader(header: unknown): FrameHeader | undefined {
+  if (typeof header !== 'object' || header === null) return undefined
+  const { m, t } = header as { m?: unknown; t?: unknown }
+  if (typeof m !== 'object' || m === null) return undefined
+  if (t !== undefined && !(Array.isArray(t) && t.every((tag) => typeof tag === 'string'))) return undefined
+  return t === undefined ? { m: m as StoreMeta } : { m: m as StoreMeta, t: t as string[] }
+}
+
 const DEFAULT_PREFIX = 'brisk:'
 // Members taken from a tag set per SPOP while purging.
 const PURGE_BATCH = 500
@@ -101,10 +115,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const frame = await guard.run(() => client.getBuffer(entryKey(key)))
       if (frame === null) return undefined
       const decoded = decodeFrame(frame)
-      if (decoded === undefined || typeof decoded.header !== 'object' || decoded.header === null)
-        return undefined
-      const entry: StoreEntry = { meta: decoded.header as StoreMeta, body: decoded.body }
+      const header = decoded === undefined ? undefined : readFrameHeader(decoded.header)
+      if (decoded === undefined || header === undefined) return undefined
+      const entry: StoreEntry = { meta: header.m, body: decoded.body }
       if (decoded.expiresAt !== undefined) entry.expiresAt = decoded.expiresAt
+      if (header.t !== undefined) entry.tags = header.t
       return entry
     },
 
@@ -117,9 +132,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       }
       const finite = Number.isFinite(ttl)
       const px = finite ? Math.max(1, Math.ceil(ttl)) : -1
-      const frame = encodeFrame(entry.meta, finite ? Date.now() + px : undefined, entry.body)
-      await guard.run(() => (finite ? client.set(k, frame, 'PX', px) : client.set(k, frame)))
       const tags = setOptions.tags
+      const header: FrameHeader =
+        tags === undefined || tags.length === 0 ? { m: entry.meta } : { m: entry.meta, t: tags }
+      const frame = encodeFrame(header, finite ? Date.now() + px : undefined, entry.body)
+      await guard.run(() => (finite ? client.set(k, frame, 'PX', px) : client.set(k, frame)))
       if (tags === undefined || tags.length === 0) return
       try {
         await guard.run(() =>
