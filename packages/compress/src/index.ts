@@ -1,3 +1,4 @@
+export { compress } from './compress.js'
 export type { CompressOptions } from './options.js'
 export type { CodingLevels } from './codings.js'
 export { negotiateEncoding, type Coding, type Negotiated } from './negotiate.js'

@@ -1,0 +1,169 @@
+import { Readable } from 'node:stream'
+import {
+  appendVary,
+  headerValue,
+  type BriskMiddleware,
+  type BriskRequest,
+  type BriskResponse,
+} from '@brisk/core'
+import { createEncoder, encodeAsync, encodeSync } from './codings.js'
+import { encodeStream } from './encode-stream.js'
+import { etagForCompressed } from './etag.js'
+import { negotiateEncoding, type Coding } from './negotiate.js'
+import { resolveOptions, type CompressOptions, type CompressSettings } from './options.js'
+import { readPrefix } from './read-prefix.js'
+import { mediaType, skipReason } from './skip-rules.js'
+
+const NOT_ACCEPTABLE_BODY = Buffer.from(
+  'Not Acceptable: no content coding offered here is acceptable to the client.\n',
+)
+
+/**
+ * Compresses responses with the best content coding the client accepts (RFC 9110 §12.5.3):
+ * brotli, zstd where Node has it, gzip or deflate. Only compressible media types above a
+ * threshold are compressed; `Vary: Accept-Encoding` is added wherever the answer depends on the
+ * request's `Accept-Encoding`. Options are validated here, once.
+ */
+export function compress(options: CompressOptions = {}): BriskMiddleware {
+  const settings = resolveOptions(options)
+  return async function compressMiddleware(req, next) {
+    const res = await next()
+    const skip = skipReason(req.method, res)
+    if (skip !== undefined) {
+      // A 304 stands for the 200 it validates, so it carries that 200's Vary (RFC 9110 §15.4.5).
+      if (skip === 'not-modified' && acceptsType(res, settings, true))
+        appendVary(res.headers, 'Accept-Encoding')
+      return res
+    }
+    if (!acceptsType(res, settings, false)) return res
+    appendVary(res.headers, 'Accept-Encoding')
+
+    const acceptEncoding = headerValue(req.headers, 'accept-encoding')
+    const choice = negotiateEncoding(acceptEncoding, settings.encodings)
+    if (choice === null) return refuse(res, settings)
+    if (choice === 'identity') return res
+    // A client that refuses identity gets a coding even below the threshold.
+    const identityAllowed = negotiateEncoding(acceptEncoding, []) === 'identity'
+    return Buffer.isBuffer(res.body)
+      ? compressBuffer(req, res, res.body, choice, identityAllowed, settings)
+      : compressStream(req, res, res.body as Readable, choice, identityAllowed, settings)
+  }
+}
+
+function acceptsType(res: BriskResponse, settings: CompressSettings, allowMissing: boolean): boolean {
+  const type = mediaType(res)
+  return type === undefined ? allowMissing : settings.filter(type)
+}
+
+/**
+ * No offered coding is acceptable and identity is refused. For a successful response that means
+ * 406 (§12.5.3); other statuses (errors, redirects) keep their meaning and go out uncompressed,
+ * since replacing an error with 406 would hide it.
+ */
+function refuse(res: BriskResponse, settings: CompressSettings): BriskResponse {
+  if (settings.notAcceptable === 'identity' || res.status < 200 || res.status > 299) return res
+  if (res.body instanceof Readable) res.body.destroy()
+  return {
+    status: 406,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': String(NOT_ACCEPTABLE_BODY.length),
+      vary: res.headers.vary,
+    },
+    body: NOT_ACCEPTABLE_BODY,
+  }
+}
+
+function levelFor(req: BriskRequest, coding: Coding, settings: CompressSettings): number {
+  return req.hints.willStore === true ? settings.storeLevel[coding] : settings.level[coding]
+}
+
+async function compressBuffer(
+  req: BriskRequest,
+  res: BriskResponse,
+  body: Buffer,
+  coding: Coding,
+  identityAllowed: boolean,
+  settings: CompressSettings,
+): Promise<BriskResponse> {
+  if (body.length < settings.threshold && identityAllowed) return res
+  const level = levelFor(req, coding, settings)
+  // Stored responses use the slow, high levels: always off the event loop.
+  const encoded =
+    body.length < settings.syncBelow && req.hints.willStore !== true
+      ? encodeSync(coding, level, body)
+      : await encodeAsync(coding, level, body)
+  markEncoded(res, coding)
+  res.headers['content-length'] = String(encoded.length)
+  res.body = encoded
+  settings.metrics.inc('compress.responses')
+  settings.metrics.inc('compress.bytesIn', body.length)
+  settings.metrics.inc('compress.bytesOut', encoded.length)
+  return res
+}
+
+async function compressStream(
+  req: BriskRequest,
+  res: BriskResponse,
+  source: Readable,
+  coding: Coding,
+  identityAllowed: boolean,
+  settings: CompressSettings,
+): Promise<BriskResponse> {
+  // Server-sent events are compressed with a flush after every write, so each event reaches the
+  // client while the stream stays open; they skip the threshold prefix, which would hold back
+  // the first events until enough bytes accumulated.
+  const eventStream = mediaType(res) === 'text/event-stream'
+  let prefix: Buffer[] = []
+  if (identityAllowed && !eventStream) {
+    const declared = Number(headerValue(res.headers, 'content-length'))
+    if (Number.isFinite(declared) && declared < settings.threshold) return res
+    if (!Number.isFinite(declared)) {
+      let read
+      try {
+        read = await readPrefix(source, settings.threshold, req.signal)
+      } catch {
+        // The client left or the app's stream failed before the threshold: there is nobody to
+        // answer, or nothing correct to send; the source is destroyed and the body dropped.
+        source.destroy()
+        delete res.headers['content-length']
+        res.body = null
+        return res
+      }
+      const whole = read.ended ? Buffer.concat(read.chunks, read.length) : undefined
+      if (whole !== undefined) {
+        res.body = whole
+        if (whole.length < settings.threshold) {
+          res.headers['content-length'] = String(whole.length)
+          return res
+        }
+        return compressBuffer(req, res, whole, coding, identityAllowed, settings)
+      }
+      prefix = read.chunks
+    }
+  }
+  const encoder = createEncoder(coding, levelFor(req, coding, settings))
+  const metrics = settings.metrics
+  markEncoded(res, coding)
+  delete res.headers['content-length']
+  res.body = encodeStream(source, encoder, {
+    prefix,
+    flushEachChunk: eventStream,
+    signal: req.signal,
+    onEnd: ({ bytesIn, bytesOut }) => {
+      metrics.inc('compress.responses')
+      metrics.inc('compress.bytesIn', bytesIn)
+      metrics.inc('compress.bytesOut', bytesOut)
+    },
+  })
+  return res
+}
+
+function markEncoded(res: BriskResponse, coding: Coding): void {
+  res.headers['content-encoding'] = coding
+  const etag = etagForCompressed(headerValue(res.headers, 'etag'))
+  if (etag === undefined) delete res.headers.etag
+  else res.headers.etag = etag
+  // Content-MD5 (obsolete, RFC 7231 dropped it) would describe the identity bytes.
+  delete res.headers['content-md5']
+}
