@@ -1,0 +1,406 @@
+import type { RequestListener } from 'node:http'
+import request from 'supertest'
+import { expect } from 'vitest'
+import type { Blog } from '../src/blog.js'
+
+/** What each case gets: the app under test and the blog behind it (to check against the database). */
+export interface CaseContext {
+  listener: RequestListener
+  blog: Blog
+}
+
+/** One behaviour, checked the same way against every entry point. */
+export interface BlogCase {
+  name: string
+  run(context: CaseContext): Promise<void>
+}
+
+const SHARED = 'public, max-age=0, s-maxage=300'
+const PRIVATE = 'private, no-store'
+
+/** Logs a demo user in and returns the `Cookie` header value for later requests. */
+export async function login(
+  listener: RequestListener,
+  username = 'alice',
+  password = 'demo',
+): Promise<string> {
+  const response = await request(listener)
+    .post('/login')
+    .type('form')
+    .send({ username, password })
+    .expect(303)
+  const setCookie = response.headers['set-cookie'] as unknown as string[]
+  return setCookie[0]!.split(';', 1)[0]!
+}
+
+function count(text: string, needle: string): number {
+  return text.split(needle).length - 1
+}
+
+/** The one table of cases both the Koa and the Express app must pass. */
+export const CASES: BlogCase[] = [
+  {
+    name: 'the home page lists the ten newest posts as a shared, tagged HTML page',
+    async run({ listener, blog }) {
+      const response = await request(listener).get('/').expect(200)
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(response.headers['cache-control']).toBe(SHARED)
+      expect(response.headers['cache-tag']).toBe('list')
+      expect(count(response.text, '<article class="summary">')).toBe(10)
+      const newest = blog.queries.listPosts(1, 1).items[0]!
+      expect(response.text).toContain(`href="/posts/${newest.id}"`)
+      expect(response.text).toContain('rel="next" href="/?page=2"')
+    },
+  },
+  {
+    name: 'the second page continues where the first stopped and links back',
+    async run({ listener, blog }) {
+      const response = await request(listener).get('/?page=2').expect(200)
+      const expected = blog.queries.listPosts(2, 10).items
+      for (const post of expected) expect(response.text).toContain(`href="/posts/${post.id}"`)
+      expect(response.text).not.toContain(`href="/posts/${blog.queries.listPosts(1, 1).items[0]!.id}"`)
+      expect(response.text).toContain('rel="prev" href="/?page=1"')
+    },
+  },
+  {
+    name: 'a page number past the last page is 404',
+    async run({ listener }) {
+      const response = await request(listener).get('/?page=9999').expect(404)
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(response.headers['cache-control']).toBe('no-store')
+    },
+  },
+  {
+    name: 'a page parameter that is not a number is 400',
+    async run({ listener }) {
+      await request(listener).get('/?page=two').expect(400)
+      await request(listener).get('/?page=0').expect(400)
+      await request(listener).get('/api/posts?page=-1').expect(400)
+    },
+  },
+  {
+    name: 'a post page shows the post and its comments, tagged with the post id',
+    async run({ listener, blog }) {
+      const id = blog.queries.listPosts(1, 50).items.find((post) => post.commentCount >= 2)!.id
+      const post = blog.queries.post(id)!
+      const response = await request(listener).get(`/posts/${id}`).expect(200)
+      expect(response.headers['cache-control']).toBe(SHARED)
+      expect(response.headers['cache-tag']).toBe(`post:${id}`)
+      expect(response.text).toContain(`<h1>${post.title}</h1>`)
+      expect(count(response.text, '<li id="comment-')).toBe(post.comments.length)
+      for (const comment of post.comments) expect(response.text).toContain(comment.body)
+    },
+  },
+  {
+    name: 'an unknown or malformed post id is 404',
+    async run({ listener }) {
+      await request(listener).get('/posts/999999').expect(404)
+      await request(listener).get('/posts/abc').expect(404)
+      await request(listener).get('/posts/1e3').expect(404)
+    },
+  },
+  {
+    name: 'a tag page lists only posts with that tag, tagged tag:<name>',
+    async run({ listener, blog }) {
+      const response = await request(listener).get('/tags/caching').expect(200)
+      expect(response.headers['cache-tag']).toBe('tag:caching')
+      expect(response.headers['cache-control']).toBe(SHARED)
+      const expected = blog.queries.listTagged('caching', 1, 10)
+      expect(expected.total).toBeGreaterThan(0)
+      expect(count(response.text, '<article class="summary">')).toBe(expected.items.length)
+      for (const post of expected.items) expect(response.text).toContain(`href="/posts/${post.id}"`)
+    },
+  },
+  {
+    name: 'an unknown tag is 404',
+    async run({ listener }) {
+      await request(listener).get('/tags/no-such-tag').expect(404)
+      await request(listener).get('/tags/%3Cscript%3E').expect(404)
+    },
+  },
+  {
+    name: 'search finds posts by their words and is never cacheable',
+    async run({ listener, blog }) {
+      const post = blog.queries.listPosts(3, 1).items[0]!
+      const word = post.title
+        .split(' ')
+        .find((w) => w.length > 6)!
+        .replace(/\W/g, '')
+      const response = await request(listener)
+        .get(`/search?q=${encodeURIComponent(word)}`)
+        .expect(200)
+      expect(response.headers['cache-control']).toBe('no-store')
+      expect(response.headers['cache-tag']).toBeUndefined()
+      expect(response.text).toContain('<article class="summary">')
+      expect(response.text).toMatch(new RegExp(`\\d+ results? for “${word}”`))
+    },
+  },
+  {
+    name: 'search treats full-text operators and markup as plain words',
+    async run({ listener }) {
+      const response = await request(listener)
+        .get(`/search?q=${encodeURIComponent('"cache" AND NEAR( <script>alert(1)</script> *')}`)
+        .expect(200)
+      expect(response.text).not.toContain('<script>alert(1)</script>')
+      expect(response.text).toContain('&lt;script&gt;')
+    },
+  },
+  {
+    name: 'the JSON list API pages through posts and is tagged list',
+    async run({ listener, blog }) {
+      const response = await request(listener).get('/api/posts?page=2').expect(200)
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(response.headers['cache-control']).toBe(SHARED)
+      expect(response.headers['cache-tag']).toBe('list')
+      const body = response.body as {
+        posts: Array<{ id: number }>
+        page: number
+        pageCount: number
+        next: string
+      }
+      expect(body.page).toBe(2)
+      expect(body.posts.map((p) => p.id)).toEqual(blog.queries.listPosts(2, 10).items.map((p) => p.id))
+      expect(body.next).toBe('/api/posts?page=3')
+    },
+  },
+  {
+    name: 'the JSON post API returns the post with its comments, or a JSON 404',
+    async run({ listener, blog }) {
+      const id = blog.queries.listPosts(1, 1).items[0]!.id
+      const response = await request(listener).get(`/api/posts/${id}`).expect(200)
+      expect(response.headers['cache-tag']).toBe(`post:${id}`)
+      expect(response.body).toEqual(JSON.parse(JSON.stringify(blog.queries.post(id))))
+      const missing = await request(listener).get('/api/posts/424242').expect(404)
+      expect(missing.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(missing.body).toMatchObject({ error: 'Not Found' })
+    },
+  },
+  {
+    name: 'the account page sends visitors without a session to the login form',
+    async run({ listener }) {
+      const response = await request(listener).get('/account').expect(303)
+      expect(response.headers.location).toBe('/login')
+      expect(response.headers['cache-control']).toBe(PRIVATE)
+    },
+  },
+  {
+    name: 'logging in sets a signed, HttpOnly, SameSite session cookie and redirects to the account',
+    async run({ listener }) {
+      const response = await request(listener)
+        .post('/login')
+        .type('form')
+        .send({ username: 'alice', password: 'demo' })
+        .expect(303)
+      expect(response.headers.location).toBe('/account')
+      expect(response.headers['cache-control']).toBe(PRIVATE)
+      const [cookie] = response.headers['set-cookie'] as unknown as string[]
+      expect(cookie).toMatch(
+        /^blog_session=\d+\.\d+\.[\w-]{43}; Max-Age=28800; Path=\/; HttpOnly; SameSite=Lax$/,
+      )
+    },
+  },
+  {
+    name: "the account page shows the user's name and is private, no-store",
+    async run({ listener }) {
+      const cookie = await login(listener, 'bob')
+      const response = await request(listener).get('/account').set('Cookie', cookie).expect(200)
+      expect(response.headers['cache-control']).toBe(PRIVATE)
+      expect(response.text).toContain('Hello, Bob Okafor')
+      expect(response.headers['cache-tag']).toBeUndefined()
+    },
+  },
+  {
+    name: 'a wrong password is 401 and sets no cookie',
+    async run({ listener }) {
+      const response = await request(listener)
+        .post('/login')
+        .type('form')
+        .send({ username: 'alice', password: 'wrong' })
+        .expect(401)
+      expect(response.headers['set-cookie']).toBeUndefined()
+      expect(response.text).toContain('wrong password')
+    },
+  },
+  {
+    name: 'a forged session cookie counts as logged out',
+    async run({ listener }) {
+      const cookie = await login(listener, 'alice')
+      const forged = cookie.replace(/^blog_session=\d+/, 'blog_session=2')
+      await request(listener).get('/account').set('Cookie', forged).expect(303)
+    },
+  },
+  {
+    name: 'logging out clears the session cookie',
+    async run({ listener }) {
+      const cookie = await login(listener)
+      const response = await request(listener).post('/logout').set('Cookie', cookie).expect(303)
+      const [cleared] = response.headers['set-cookie'] as unknown as string[]
+      expect(cleared).toMatch(/^blog_session=; Max-Age=0;/)
+    },
+  },
+  {
+    name: 'the admin pages and API require a login',
+    async run({ listener }) {
+      const page = await request(listener).get('/admin/posts').expect(303)
+      expect(page.headers.location).toBe('/login')
+      await request(listener).post('/admin/posts').type('form').send({ title: 'x', body: 'y' }).expect(303)
+      const api = await request(listener).post('/api/admin/posts').send({ title: 'x', body: 'y' }).expect(401)
+      expect(api.headers['content-type']).toBe('application/json; charset=utf-8')
+      await request(listener).delete('/api/admin/posts/1').expect(401)
+    },
+  },
+  {
+    name: 'an edit through the admin API is visible on the next request to every page it touches',
+    async run({ listener }) {
+      const cookie = await login(listener)
+      const created = await request(listener)
+        .post('/api/admin/posts')
+        .set('Cookie', cookie)
+        .send({ title: 'Draft about Redis', body: 'First words.', tags: ['redis'] })
+        .expect(201)
+      const id = (created.body as { id: number }).id
+      expect(created.headers.location).toBe(`/api/posts/${id}`)
+      // Read every affected page once, so a cache (when enabled) holds the old versions.
+      await request(listener).get(`/posts/${id}`).expect(200)
+      await request(listener).get('/').expect(200)
+      await request(listener).get('/tags/redis').expect(200)
+      await request(listener)
+        .put(`/api/admin/posts/${id}`)
+        .set('Cookie', cookie)
+        .send({ title: 'Redis, revisited', body: 'Second thoughts.', tags: ['redis', 'edited-tag'] })
+        .expect(200)
+      const post = await request(listener).get(`/posts/${id}`).expect(200)
+      expect(post.text).toContain('<h1>Redis, revisited</h1>')
+      expect(post.text).toContain('Second thoughts.')
+      expect((await request(listener).get('/').expect(200)).text).toContain('Redis, revisited')
+      expect((await request(listener).get('/tags/redis').expect(200)).text).toContain('Redis, revisited')
+      expect((await request(listener).get('/tags/edited-tag').expect(200)).text).toContain('Redis, revisited')
+      expect((await request(listener).get(`/api/posts/${id}`).expect(200)).body).toMatchObject({
+        title: 'Redis, revisited',
+      })
+    },
+  },
+  {
+    name: 'the admin form creates and edits posts, and rejects invalid input with 422',
+    async run({ listener }) {
+      const cookie = await login(listener)
+      const created = await request(listener)
+        .post('/admin/posts')
+        .set('Cookie', cookie)
+        .type('form')
+        .send({ title: 'Form post', body: 'Written in a form.', tags: 'testing, http' })
+        .expect(303)
+      const location = created.headers.location as string
+      expect(location).toMatch(/^\/posts\/\d+$/)
+      const id = location.split('/')[2]!
+      const edit = await request(listener).get(`/admin/posts/${id}/edit`).set('Cookie', cookie).expect(200)
+      expect(edit.headers['cache-control']).toBe(PRIVATE)
+      expect(edit.text).toContain('value="Form post"')
+      expect(edit.text).toContain('value="http, testing"')
+      const invalid = await request(listener)
+        .post(`/admin/posts/${id}`)
+        .set('Cookie', cookie)
+        .type('form')
+        .send({ title: '', body: 'text', tags: '' })
+        .expect(422)
+      expect(invalid.text).toContain('The title must have')
+      await request(listener)
+        .post(`/admin/posts/${id}`)
+        .set('Cookie', cookie)
+        .type('form')
+        .send({ title: 'Form post, edited', body: 'Edited.', tags: 'testing' })
+        .expect(303)
+      expect((await request(listener).get(`/posts/${id}`).expect(200)).text).toContain('Form post, edited')
+    },
+  },
+  {
+    name: 'a deleted post is gone on the next request',
+    async run({ listener }) {
+      const cookie = await login(listener)
+      const created = await request(listener)
+        .post('/api/admin/posts')
+        .set('Cookie', cookie)
+        .send({ title: 'Short-lived', body: 'Gone soon.', tags: [] })
+        .expect(201)
+      const id = (created.body as { id: number }).id
+      await request(listener).get(`/posts/${id}`).expect(200)
+      await request(listener).delete(`/api/admin/posts/${id}`).set('Cookie', cookie).expect(204)
+      await request(listener).get(`/posts/${id}`).expect(404)
+      await request(listener).delete(`/api/admin/posts/${id}`).set('Cookie', cookie).expect(404)
+    },
+  },
+  {
+    name: 'the admin API answers bad bodies with 400, 413, 415 and 422',
+    async run({ listener }) {
+      const cookie = await login(listener)
+      const post = () => request(listener).post('/api/admin/posts').set('Cookie', cookie)
+      await post().set('Content-Type', 'application/json').send('{"title":').expect(400)
+      await post().set('Content-Type', 'application/json').send('[1,2]').expect(400)
+      await post().type('form').send({ title: 'x', body: 'y' }).expect(415)
+      await post()
+        .send({ title: 'x', body: 'y'.repeat(70_000) })
+        .expect(413)
+      const invalid = await post()
+        .send({ title: 'x', body: 'y', tags: ['Not A Tag!'] })
+        .expect(422)
+      expect(invalid.body).toMatchObject({ error: 'Unprocessable Entity' })
+    },
+  },
+  {
+    name: '/metrics exposes brisk counters and response counts in Prometheus format',
+    async run({ listener, blog }) {
+      await request(listener).get('/').expect(200)
+      blog.briskMetrics.inc('cache.hit', 3)
+      const response = await request(listener).get('/metrics').expect(200)
+      expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/)
+      expect(response.headers['cache-control']).toBe('no-store')
+      expect(response.text).toMatch(/^brisk_cache_hit_total \d+$/m)
+      expect(response.text).toMatch(/^brisk_compress_bytes_in_total \d+$/m)
+      expect(response.text).toMatch(/^brisk_ratelimit_limited_total \d+$/m)
+      expect(response.text).toMatch(/^brisk_backend_error_total \d+$/m)
+      expect(response.text).toMatch(/^blog_http_responses_total\{method="GET",status="200"\} \d+$/m)
+      const hits = Number(/^brisk_cache_hit_total (\d+)$/m.exec(response.text)![1])
+      expect(hits).toBe(blog.briskMetrics.get('cache.hit'))
+    },
+  },
+  {
+    name: 'static assets have content-hashed names and are immutable for a year',
+    async run({ listener }) {
+      const home = await request(listener).get('/').expect(200)
+      const css = /href="(\/static\/style\.[0-9a-f]{12}\.css)"/.exec(home.text)![1]!
+      const js = /src="(\/static\/app\.[0-9a-f]{12}\.js)"/.exec(home.text)![1]!
+      const style = await request(listener).get(css).expect(200)
+      expect(style.headers['content-type']).toBe('text/css; charset=utf-8')
+      expect(style.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+      const script = await request(listener).get(js).expect(200)
+      expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8')
+      await request(listener).get('/static/style.000000000000.css').expect(404)
+    },
+  },
+  {
+    name: 'responses carry a Server-Timing header with the handler, database and render times',
+    async run({ listener }) {
+      const response = await request(listener).get('/').expect(200)
+      expect(response.headers['server-timing']).toMatch(
+        /^db;dur=\d+\.\d\d, render;dur=\d+\.\d\d, app;dur=\d+\.\d\d$/,
+      )
+    },
+  },
+  {
+    name: 'an unknown address is an HTML 404 that nobody stores',
+    async run({ listener }) {
+      const response = await request(listener).get('/no/such/page').expect(404)
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(response.headers['cache-control']).toBe('no-store')
+      expect(response.text).toContain('404 Not Found')
+    },
+  },
+  {
+    name: 'HEAD answers like GET without a body',
+    async run({ listener }) {
+      const response = await request(listener).head('/posts/1').expect(200)
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(response.text).toBeUndefined()
+    },
+  },
+]
