@@ -339,7 +339,7 @@ export class DataCache {
     call: ResolvedCallOptions,
     staleMeta: DataEntryMeta | undefined,
   ): Promise<{ release: ReleaseLock } | { value: unknown } | undefined> {
-    const { store, serializer } = this.shared
+    const store = this.shared.store
     const lock = store.lock!.bind(store)
     // Past this, stop waiting even if the lock never frees (a store that reports a lock forever).
     const deadline = Date.now() + 2 * call.lockTimeout
@@ -347,22 +347,32 @@ export class DataCache {
     try {
       for (;;) {
         const release = await lock(key, call.lockTimeout)
+        // Read again even with the lock in hand: a holder may have stored its value and let go
+        // between our miss and our lock, and its value must win over a second factory run.
+        const newer = await this.newerFreshValue(key, staleMeta)
+        if (newer !== undefined) {
+          if (release !== undefined) release().catch(() => {})
+          return { value: newer.value }
+        }
         if (release !== undefined) return { release }
         if (Date.now() >= deadline) return undefined
         await new Promise((resolve) => setTimeout(resolve, delay))
         delay = Math.min(delay * 2, POLL_MAX_MS)
-        const entry = await store.get(key)
-        if (entry === undefined) continue
-        const meta = readDataMeta(entry.meta, serializer.name)
-        if (meta === undefined || (staleMeta !== undefined && meta.c <= staleMeta.c)) continue
-        if (entryState(meta, this.shared.now()) !== 'fresh') continue
-        const decoded = this.decode(key, entry)
-        if (decoded !== undefined) return { value: decoded.value }
       }
     } catch (error) {
       this.storeFailed(error)
       return undefined
     }
+  }
+
+  /** A fresh value stored after the entry `than` (or any fresh value when there was none). */
+  private async newerFreshValue(key: string, than: DataEntryMeta | undefined): Promise<Decoded | undefined> {
+    const entry = await this.shared.store.get(key)
+    if (entry === undefined) return undefined
+    const meta = readDataMeta(entry.meta, this.shared.serializer.name)
+    if (meta === undefined || (than !== undefined && meta.c <= than.c)) return undefined
+    if (entryState(meta, this.shared.now()) !== 'fresh') return undefined
+    return this.decode(key, entry)
   }
 
   /** Starts one background refresh per entry (keyed by its creation time), unless one runs. */
