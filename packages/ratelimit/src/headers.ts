@@ -1,0 +1,66 @@
+import type { PolicyOutcome } from './evaluate.js'
+import type { Policy } from './policy.js'
+
+/*
+ * The RateLimit and RateLimit-Policy fields of draft-ietf-httpapi-ratelimit-headers-10
+ * (syntax unchanged in -11): each is a Structured Fields List (RFC 8941) of items whose
+ * value is the policy name as an sf-string, with Integer parameters.
+ *   RateLimit-Policy: "burst";q=100;w=60, "daily";q=1000;w=86400
+ *   RateLimit: "burst";r=0;t=30, "daily";r=999;t=80000
+ * Policy names are validated at creation (policy.ts), so no escaping happens per request.
+ */
+
+/** `RateLimit-Policy`, constant for a limiter: built once. */
+export function rateLimitPolicyField(policies: readonly Policy[]): string {
+  return policies.map((policy) => policy.policyItem).join(', ')
+}
+
+/**
+ * `RateLimit` for one response. `t` is the effective window in whole seconds (delay-seconds,
+ * rounded up). For a policy that refused the request, `t` is the wait before it could pass,
+ * so that Retry-After never points earlier than the end of the effective window (draft §6).
+ */
+export function rateLimitField(policies: readonly Policy[], outcomes: readonly PolicyOutcome[]): string {
+  let field = ''
+  for (let i = 0; i < policies.length; i++) {
+    const outcome = outcomes[i]!
+    const ms = outcome.allowed ? outcome.resetMs : outcome.retryAfterMs
+    field +=
+      (i === 0 ? '' : ', ') +
+      policies[i]!.limitItemPrefix +
+      (outcome.remaining > 0 ? outcome.remaining : 0) +
+      ';t=' +
+      (ms > 0 ? Math.ceil(ms / 1000) : 0)
+  }
+  return field
+}
+
+/** Retry-After in whole seconds (RFC 9110 §10.2.3): the longest wait any refusing policy asks, at least 1. */
+export function retryAfterSeconds(outcomes: readonly PolicyOutcome[]): number {
+  let ms = 0
+  for (const outcome of outcomes) {
+    if (!outcome.allowed && outcome.retryAfterMs > ms) ms = outcome.retryAfterMs
+  }
+  return Math.max(1, Math.ceil(ms / 1000))
+}
+
+/**
+ * The de-facto `X-RateLimit-*` trio (GitHub, express-rate-limit): the most constrained
+ * policy's limit and remaining units, and its reset as epoch seconds.
+ */
+export function setLegacyHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  policies: readonly Policy[],
+  outcomes: readonly PolicyOutcome[],
+  now: number,
+): void {
+  let tightest = 0
+  for (let i = 1; i < outcomes.length; i++) {
+    if (outcomes[i]!.remaining < outcomes[tightest]!.remaining) tightest = i
+  }
+  const outcome = outcomes[tightest]!
+  const ms = outcome.allowed ? outcome.resetMs : outcome.retryAfterMs
+  headers['x-ratelimit-limit'] = String(policies[tightest]!.limit)
+  headers['x-ratelimit-remaining'] = String(outcome.remaining > 0 ? outcome.remaining : 0)
+  headers['x-ratelimit-reset'] = String(Math.ceil((now + ms) / 1000))
+}

@@ -1,0 +1,178 @@
+import {
+  BriskOptionError,
+  defaultMetrics,
+  type BriskMiddleware,
+  type BriskRequest,
+  type BriskResponse,
+} from '@brisk/core'
+import { AllowList } from './allow-list.js'
+import { clientKey } from './client-key.js'
+import type { Decision } from './evaluate.js'
+import { rateLimitField, rateLimitPolicyField, retryAfterSeconds, setLegacyHeaders } from './headers.js'
+import { MemoryStore } from './memory-store.js'
+import type { RateLimitOptions } from './options.js'
+import { compilePolicies, type Policy, type PolicyOptions } from './policy.js'
+import { refusal } from './refusal.js'
+
+const SHORTHAND = ['limit', 'window', 'algorithm', 'burst', 'name'] as const
+
+/**
+ * Limits how often each client may call the routes behind it. Every policy must pass; a
+ * request refused by one consumes from none. Refused requests get 429 with `Retry-After`;
+ * every answer carries the draft `RateLimit` and `RateLimit-Policy` fields.
+ */
+export function rateLimit(options: RateLimitOptions): BriskMiddleware {
+  if (options === null || typeof options !== 'object') {
+    throw new BriskOptionError('options', options, 'an object such as { limit: 100, window: "1m" }')
+  }
+  const policies = compilePolicies(
+    policyList(options),
+    options.policies === undefined ? 'options' : 'policies',
+  )
+  const store = options.store ?? new MemoryStore()
+  if (typeof store !== 'object' || store === null || typeof store.consume !== 'function') {
+    throw new BriskOptionError(
+      'store',
+      store,
+      'a rate limit store such as memoryStore() or redisStore({ client })',
+    )
+  }
+  const cost = options.cost ?? 1
+  if (typeof cost !== 'function' && !isCost(cost)) {
+    throw new BriskOptionError(
+      'cost',
+      cost,
+      'a whole number of 0 or more, or a function of the request returning one',
+    )
+  }
+  const keyOf = optionalFunction(options.key, 'key')
+  const skip = optionalFunction(options.skip, 'skip')
+  const now = optionalFunction(options.now, 'now') ?? Date.now
+  const ipv6Subnet = options.ipv6Subnet ?? 56
+  if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) {
+    throw new BriskOptionError('ipv6Subnet', ipv6Subnet, 'a prefix length from 1 to 128 (e.g. 56 or 64)')
+  }
+  const allowList = new AllowList(options.allowList ?? [])
+  const sendHeaders = booleanOption(options.headers, true, 'headers')
+  const legacyHeaders = booleanOption(options.legacyHeaders, false, 'legacyHeaders')
+  const message = options.message ?? 'Too Many Requests'
+  if (typeof message !== 'string' || message.length > 1024) {
+    throw new BriskOptionError('message', message, 'a string of up to 1024 characters')
+  }
+  const failure = options.failure ?? 'open'
+  if (failure !== 'open' && failure !== 'closed')
+    throw new BriskOptionError('failure', failure, '"open" or "closed"')
+  const failureStatus = options.failureStatus ?? 503
+  if (failureStatus !== 429 && failureStatus !== 503) {
+    throw new BriskOptionError('failureStatus', failureStatus, '429 or 503')
+  }
+  const insuranceOn = booleanOption(options.insurance, true, 'insurance')
+  // Per process, so N processes let through at most N times the limit while Redis is down.
+  const insurance =
+    failure === 'open' && insuranceOn && !(store instanceof MemoryStore)
+      ? new MemoryStore({ maxKeys: options.insuranceMaxKeys ?? 10_000 })
+      : undefined
+  const metrics = options.metrics ?? defaultMetrics
+  const policyField = rateLimitPolicyField(policies)
+  const names = policies.map((policy) => policy.name)
+
+  const decorate = (headers: Record<string, string | string[] | undefined>, decision: Decision): void => {
+    if (sendHeaders) {
+      headers['ratelimit-policy'] = policyField
+      headers.ratelimit = rateLimitField(policies, decision.outcomes)
+    }
+    if (legacyHeaders) setLegacyHeaders(headers, policies, decision.outcomes, now())
+  }
+
+  return async function rateLimitMiddleware(req: BriskRequest, next: () => Promise<BriskResponse>) {
+    if (skip !== undefined && skip(req) === true) return next()
+    if (!allowList.empty && allowList.has(req.clientAddress)) return next()
+    let key: string | Promise<string> =
+      keyOf === undefined ? clientKey(req.clientAddress, ipv6Subnet) : keyOf(req)
+    if (typeof key !== 'string') key = await key
+    // A key function that returns nothing usable counts the client by address instead.
+    if (typeof key !== 'string') key = clientKey(req.clientAddress, ipv6Subnet)
+    let units = typeof cost === 'number' ? cost : cost(req)
+    if (!isCost(units)) units = 1
+
+    let decision: Decision
+    try {
+      decision = await store.consume(key, policies, units)
+    } catch {
+      // The store logged the incident once (BackendGuard); here only the policy applies.
+      if (failure === 'closed') {
+        metrics.inc('ratelimit.limited')
+        return refusal(req, failureStatus, failureStatus === 429 ? message : 'Service Unavailable', names, {
+          'retry-after': '1',
+        })
+      }
+      if (insurance === undefined) return next()
+      decision = insurance.consumeSync(key, policies, units)
+    }
+
+    if (!decision.allowed) {
+      metrics.inc('ratelimit.limited')
+      const headers: Record<string, string | string[] | undefined> = {
+        'retry-after': String(retryAfterSeconds(decision.outcomes)),
+      }
+      decorate(headers, decision)
+      return refusal(req, 429, message, violatedPolicies(policies, decision), headers)
+    }
+    metrics.inc('ratelimit.allowed')
+    const response = await next()
+    decorate(response.headers, decision)
+    return response
+  }
+}
+
+function policyList(options: RateLimitOptions): PolicyOptions[] {
+  if (options.policies !== undefined) {
+    for (const field of SHORTHAND) {
+      if (options[field] !== undefined) {
+        throw new BriskOptionError(
+          field,
+          options[field],
+          `no ${field} beside policies: put it inside each policy`,
+        )
+      }
+    }
+    return options.policies
+  }
+  if (options.limit === undefined || options.window === undefined) {
+    throw new BriskOptionError(
+      options.limit === undefined ? 'limit' : 'window',
+      undefined,
+      'limit and window (e.g. { limit: 100, window: "1m" }), or policies: [...]',
+    )
+  }
+  const policy: PolicyOptions = { limit: options.limit, window: options.window }
+  if (options.algorithm !== undefined) policy.algorithm = options.algorithm
+  if (options.burst !== undefined) policy.burst = options.burst
+  if (options.name !== undefined) policy.name = options.name
+  return [policy]
+}
+
+function violatedPolicies(policies: readonly Policy[], decision: Decision): string[] {
+  const violated: string[] = []
+  for (let i = 0; i < policies.length; i++) {
+    if (!decision.outcomes[i]!.allowed) violated.push(policies[i]!.name)
+  }
+  return violated
+}
+
+function isCost(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function booleanOption(value: boolean | undefined, fallback: boolean, option: string): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new BriskOptionError(option, value, 'true or false')
+  return value
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function optionalFunction<F extends Function>(value: F | undefined, option: string): F | undefined {
+  if (value !== undefined && typeof value !== 'function')
+    throw new BriskOptionError(option, value, 'a function')
+  return value
+}

@@ -1,0 +1,49 @@
+import { headerValue, type BriskRequest, type BriskResponse } from '@brisk/core'
+import Negotiator from 'negotiator'
+
+// Problem types of draft-ietf-httpapi-ratelimit-headers §5 (RFC 9457 problem details).
+const QUOTA_EXCEEDED = 'https://iana.org/assignments/http-problem-types#quota-exceeded'
+const REDUCED_CAPACITY = 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity'
+
+const TEXT_FIRST = ['text/plain', 'application/problem+json', 'application/json']
+
+/** Whether the client asked for JSON more than for text (no Accept at all means text). */
+export function prefersJson(req: BriskRequest): boolean {
+  const accept = headerValue(req.headers, 'accept')
+  if (accept === undefined || accept.indexOf('json') === -1) return false
+  const preferred = new Negotiator({ headers: { accept } }).mediaType(TEXT_FIRST)
+  return preferred !== undefined && preferred !== 'text/plain'
+}
+
+/**
+ * The small answer to a refused request: `application/problem+json` (RFC 9457) naming the
+ * violated policies for clients that accept JSON, `text/plain` otherwise. Only refusals pay
+ * for content negotiation.
+ */
+export function refusal(
+  req: BriskRequest,
+  status: 429 | 503,
+  message: string,
+  violated: readonly string[],
+  headers: Record<string, string | string[] | undefined>,
+): BriskResponse {
+  let body: Buffer
+  if (prefersJson(req)) {
+    headers['content-type'] = 'application/problem+json'
+    body = Buffer.from(
+      JSON.stringify({
+        type: status === 429 ? QUOTA_EXCEEDED : REDUCED_CAPACITY,
+        title: message,
+        status,
+        'violated-policies': violated,
+      }),
+    )
+  } else {
+    headers['content-type'] = 'text/plain; charset=utf-8'
+    body = Buffer.from(message)
+  }
+  headers['content-length'] = String(body.length)
+  // A refusal is about this client at this moment: no shared cache may reuse it.
+  headers['cache-control'] = 'no-store'
+  return { status, headers, body }
+}
