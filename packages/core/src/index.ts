@@ -41,3 +41,4 @@ export {
   type BriskContext,
   type CacheForOptions,
 } from './request-context.js'
+export { applyHeaders } from './apply-headers.js'

@@ -1,0 +1,17 @@
+import type { ServerResponse } from 'node:http'
+import type { BriskHeaders } from './exchange.js'
+
+/**
+ * Makes the response's header map exactly `headers`: fields the answer no longer has are
+ * removed (a compressor dropping `content-length`), the others set only when they differ, so
+ * the common pass-through pays for a comparison per header rather than a re-validation.
+ */
+export function applyHeaders(res: ServerResponse, headers: BriskHeaders): void {
+  for (const name of res.getHeaderNames()) {
+    if (headers[name] === undefined) res.removeHeader(name)
+  }
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined && res.getHeader(name) !== value) res.setHeader(name, value)
+  }
+}

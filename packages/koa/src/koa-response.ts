@@ -1,0 +1,108 @@
+import { STATUS_CODES } from 'node:http'
+import { Readable, Stream } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import { applyHeaders, snapshotHeaders, type BriskBody, type BriskResponse } from '@brisk/core'
+import type { Context } from 'koa'
+
+/** Statuses whose responses never carry a body (RFC 9110 §6.4.1, §15.3.5, §15.4.5). */
+const EMPTY_STATUS = new Set([204, 205, 304])
+
+/**
+ * Responses Koa will not send itself (`ctx.respond = false`, or the app wrote the head on the
+ * raw response): brisk cannot put anything back onto ctx for them.
+ */
+const bypassed = new WeakSet<BriskResponse>()
+
+function isNodeStream(value: unknown): value is Readable {
+  return value instanceof Stream && typeof (value as Readable).pipe === 'function'
+}
+
+function streamOf(body: unknown): Readable | undefined {
+  if (isNodeStream(body)) return body
+  // Koa 3 also takes web bodies; it sends them through Readable.from, and so does brisk.
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    return Readable.from(body.stream() as unknown as WebReadableStream)
+  }
+  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return Readable.from(body)
+  if (typeof Response !== 'undefined' && body instanceof Response) {
+    return body.body === null ? undefined : Readable.from(body.body as unknown as WebReadableStream)
+  }
+  return undefined
+}
+
+/**
+ * What Koa is about to send for `ctx`, as a {@link BriskResponse}: the same decisions as Koa's
+ * own `respond()` (status bodies, explicit `null`, HEAD lengths, JSON), so that a response
+ * passed through unchanged is byte for byte what Koa would have written. Leaves ctx untouched.
+ */
+export function readKoaResponse(ctx: Context): BriskResponse {
+  const res = ctx.res
+  const headers = snapshotHeaders(res)
+  const status = ctx.status
+  if (ctx.respond === false || res.headersSent || res.writableEnded) {
+    const response: BriskResponse = {
+      status,
+      headers: { ...headers, 'cache-control': 'no-store' },
+      body: null,
+    }
+    bypassed.add(response)
+    return response
+  }
+  const statusMessage = res.statusMessage || undefined
+  let body: BriskBody = null
+  const value: unknown = ctx.body
+  if (EMPTY_STATUS.has(status)) {
+    delete headers['content-type']
+    delete headers['content-length']
+    delete headers['transfer-encoding']
+  } else if (ctx.method === 'HEAD') {
+    if (headers['content-length'] === undefined && Number.isInteger(ctx.response.length)) {
+      headers['content-length'] = String(ctx.response.length)
+    }
+  } else if (value === null || value === undefined) {
+    if ((ctx.response as unknown as { _explicitNullBody?: boolean })._explicitNullBody === true) {
+      // Koa strips these and sends no body (Koa 3 also declares length 0 as it sends).
+      delete headers['content-type']
+      delete headers['transfer-encoding']
+    } else {
+      // Koa answers a bare status with its reason phrase as text.
+      const text = ctx.req.httpVersionMajor >= 2 ? String(status) : ctx.message || String(status)
+      body = Buffer.from(text)
+      headers['content-type'] = 'text/plain; charset=utf-8'
+      headers['content-length'] = String(body.length)
+    }
+  } else if (Buffer.isBuffer(value)) body = value
+  else if (typeof value === 'string') body = Buffer.from(value)
+  else {
+    const stream = streamOf(value)
+    if (stream !== undefined) body = stream
+    else {
+      body = Buffer.from(JSON.stringify(value))
+      headers['content-length'] = String(body.length)
+    }
+  }
+  const response: BriskResponse = { status, headers, body }
+  if (statusMessage !== undefined && statusMessage !== STATUS_CODES[status])
+    response.statusMessage = statusMessage
+  return response
+}
+
+/**
+ * Puts a brisk middleware's answer back onto ctx so Koa sends it (and any Koa middleware
+ * further out sees it): body, status, reason phrase and exactly the answer's headers.
+ */
+export function writeKoaResponse(
+  ctx: Context,
+  response: BriskResponse,
+  fromApp: BriskResponse | undefined,
+): void {
+  if (fromApp !== undefined && bypassed.has(fromApp)) return
+  const { status, body } = response
+  // `ctx.body = null` turns a 200 into a 204, so the status is set after the body; Koa then
+  // sends an explicit null body as nothing, whatever the status.
+  if (body === null) ctx.body = null
+  else if (ctx.body !== body) ctx.body = body
+  ctx.status = status
+  if (response.statusMessage !== undefined) ctx.message = response.statusMessage
+  applyHeaders(ctx.res, response.headers)
+}
