@@ -14,3 +14,15 @@ export { listMatches, parseEntityTag, strongCompare, weakCompare, type EntityTag
 export { formatHttpDate, parseHttpDate } from './http-date.js'
 export { generateEtag } from './generate-etag.js'
 export { notModifiedHeaders } from './not-modified.js'
+export { cacheControl, type CacheControlOptions } from './cache-control.js'
+export {
+  CACHE_PRESETS,
+  compileRule,
+  hintPolicy,
+  selectRule,
+  type CachePreset,
+  type CacheControlRule,
+  type CompiledRule,
+} from './policy.js'
+export { privateVariant, renderDirectives, type CacheDirectives } from './directives.js'
+export { compilePathPattern, type PathPattern } from './path-pattern.js'
