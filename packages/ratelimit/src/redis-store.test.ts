@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto'
+import { BriskMetrics, BriskOptionError, type BriskRequest, type BriskResponse } from '@brisk/core'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REDIS_URL, sharedRedisAvailable, startRedisServer } from '../../../test/support/redis-server.js'
+import { compilePolicies } from './policy.js'
+import { rateLimit } from './rate-limit.js'
+import { RATE_LIMIT_SCRIPT_SHA } from './redis-script.js'
+import { RedisStore, redisStore } from './redis-store.js'
+
+const available = await sharedRedisAvailable()
+const ok = async (): Promise<BriskResponse> => ({ status: 200, headers: {}, body: null })
+const request = (clientAddress = '192.0.2.1'): BriskRequest => ({
+  method: 'GET',
+  url: '/',
+  headers: {},
+  clientAddress,
+  hints: {},
+})
+
+describe.skipIf(!available && !process.env.CI)('RedisStore on the shared Redis', () => {
+  const prefix = `brisk-test:ratelimit-store:${randomUUID()}:`
+  let redis: Redis
+
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL)
+  })
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`)
+    if (keys.length > 0) await redis.del(...keys)
+    await redis.quit()
+  })
+
+  it.each(['fixed-window', 'sliding-window', 'token-bucket'] as const)(
+    'lets exactly the limit through from 400 concurrent requests of one client (%s)',
+    async (algorithm) => {
+      const limiter = rateLimit({
+        limit: 25,
+        window: '1000d',
+        algorithm,
+        store: redisStore({ client: redis, prefix: `${prefix}${algorithm}:`, timeout: 2000 }),
+      })
+      const responses = await Promise.all(Array.from({ length: 400 }, () => limiter(request(), ok)))
+      expect(responses.filter((r) => r.status === 200)).toHaveLength(25)
+      expect(responses.filter((r) => r.status === 429)).toHaveLength(375)
+    },
+  )
+
+  it('checks several policies in one atomic call, spending none on a refusal', async () => {
+    const policies = compilePolicies(
+      [
+        { limit: 3, window: '1000d', algorithm: 'token-bucket', name: 'burst' },
+        { limit: 10, window: '1000d', algorithm: 'fixed-window', name: 'total' },
+      ],
+      'policies',
+    )
+    const store = redisStore({ client: redis, prefix: `${prefix}multi:`, timeout: 2000 })
+    const decisions = await Promise.all(Array.from({ length: 50 }, () => store.consume('k', policies, 1)))
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(3)
+    const next = await store.consume('k', policies, 0)
+    expect(next.outcomes.map((o) => o.remaining)).toEqual([0, 7])
+  })
+
+  it('keeps every policy of one client under one hash tag', async () => {
+    const policies = compilePolicies(
+      [
+        { limit: 3, window: '1m', name: 'a' },
+        { limit: 9, window: '1h', name: 'b' },
+      ],
+      'policies',
+    )
+    const store = redisStore({ client: redis, prefix: `${prefix}tag:`, timeout: 2000 })
+    await store.consume('2001:db8::/56', policies, 1)
+    const keys = (await redis.keys(`${prefix}tag:*`)).sort()
+    expect(keys).toHaveLength(2)
+    for (const key of keys) expect(key.startsWith(`${prefix}tag:{2001:db8::/56}:`)).toBe(true)
+  })
+
+  it('hashes a huge or brace-bearing client key instead of writing it into Redis', async () => {
+    const policies = compilePolicies([{ limit: 3, window: '1m' }], 'options')
+    const store = redisStore({ client: redis, prefix: `${prefix}huge:`, timeout: 2000 })
+    await store.consume('k'.repeat(100_000), policies, 1)
+    await store.consume('a}b', policies, 1)
+    const keys = await redis.keys(`${prefix}huge:*`)
+    expect(keys).toHaveLength(2)
+    for (const key of keys) expect(key.length).toBeLessThan(200)
+    expect(keys.every((key) => /\{#[\w-]+\}/.test(key))).toBe(true)
+  })
+
+  it('forgets a client on reset', async () => {
+    const policies = compilePolicies([{ limit: 1, window: '1h' }], 'options')
+    const store = redisStore({ client: redis, prefix: `${prefix}reset:`, timeout: 2000 })
+    expect((await store.consume('c', policies, 1)).allowed).toBe(true)
+    expect((await store.consume('c', policies, 1)).allowed).toBe(false)
+    await store.reset('c', policies)
+    expect((await store.consume('c', policies, 1)).allowed).toBe(true)
+  })
+
+  it('starts fresh counters when a policy changes instead of misreading the old state', async () => {
+    const store = redisStore({ client: redis, prefix: `${prefix}change:`, timeout: 2000 })
+    const before = compilePolicies([{ limit: 1, window: '1h', algorithm: 'fixed-window' }], 'options')
+    const after = compilePolicies([{ limit: 1, window: '1h', algorithm: 'token-bucket' }], 'options')
+    await store.consume('c', before, 1)
+    expect((await store.consume('c', after, 1)).allowed).toBe(true)
+  })
+})
+
+describe('RedisStore on a private redis-server', () => {
+  it('reloads its script after SCRIPT FLUSH and keeps counting', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    try {
+      const policies = compilePolicies([{ limit: 3, window: '1000d', algorithm: 'fixed-window' }], 'options')
+      const store = redisStore({ client, timeout: 2000 })
+      await store.consume('k', policies, 1)
+      await client.script('FLUSH')
+      expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([0])
+      const decision = await store.consume('k', policies, 1)
+      expect(decision).toMatchObject({ allowed: true, outcomes: [{ remaining: 1 }] })
+      expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([1])
+    } finally {
+      client.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('fails open with the insurance limiter when Redis is slower than the timeout', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const admin = new Redis(server.url)
+    const warnings: string[] = []
+    const logger = {
+      warn: (_o: object, msg?: string) => warnings.push(msg ?? ''),
+      info() {},
+      error() {},
+      debug() {},
+    }
+    try {
+      const metrics = new BriskMetrics()
+      const limiter = rateLimit({
+        limit: 2,
+        window: '1000d',
+        store: redisStore({ client, timeout: 50, logger, metrics }),
+        metrics,
+      })
+      await client.ping()
+      // Every command on the server waits while clients are paused: the store times out.
+      await admin.call('CLIENT', 'PAUSE', '5000', 'ALL')
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) statuses.push((await limiter(request(), ok)).status)
+      expect(statuses).toEqual([200, 200, 429, 429])
+      expect(warnings).toHaveLength(1)
+      expect(metrics.get('backend.incident')).toBe(1)
+    } finally {
+      client.disconnect()
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+})
+
+describe('redisStore options', () => {
+  it.each([
+    ['no client', {}],
+    ['a client that is not ioredis', { client: {} }],
+    ['a prefix with a brace', { client: new Redis({ lazyConnect: true }), prefix: 'a{b' }],
+    ['a zero timeout', { client: new Redis({ lazyConnect: true }), timeout: 0 }],
+  ])('rejects %s at creation', (_label, options) => {
+    expect(() => new RedisStore(options as never)).toThrow(BriskOptionError)
+  })
+})

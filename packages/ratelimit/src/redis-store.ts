@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto'
+import {
+  BackendGuard,
+  BriskOptionError,
+  type BriskLogger,
+  type BriskMetrics,
+  type Duration,
+} from '@brisk/core'
+import type { Cluster, Redis } from 'ioredis'
+import type { Decision, PolicyOutcome } from './evaluate.js'
+import type { Policy } from './policy.js'
+import { policyArguments, RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js'
+import type { RateLimitStore } from './store.js'
+
+export interface RedisStoreOptions {
+  /** An ioredis client or cluster; the store never closes it. */
+  client: Redis | Cluster
+  /** Prefix of every key. Default `brisk:rl:`. */
+  prefix?: string
+  /** A call slower than this counts as a failure (the failure policy applies). Default 50 ms. */
+  timeout?: Duration
+  /** Consecutive failures that open the circuit breaker. Default 5. */
+  failureThreshold?: number
+  /** How long the open circuit refuses calls before one probe. Default 1 s. */
+  resetTimeout?: Duration
+  /** pino-compatible logger for incidents (one line when Redis fails, one when it recovers). */
+  logger?: BriskLogger | false
+  /** Counters for `backend.error` and `backend.incident`. */
+  metrics?: BriskMetrics
+  /**
+   * Clock passed to the script, in epoch ms. Default: none, the script reads Redis `TIME`,
+   * so every process sharing the server agrees. Set only to replay fixed times in tests.
+   */
+  now?: () => number
+}
+
+// Keys longer than this are hashed, so a huge API key cannot make huge Redis keys.
+const MAX_RAW_KEY = 128
+
+/**
+ * Counters shared by every process through Redis: one EVALSHA round-trip per request
+ * (EVAL once after a Redis restart or SCRIPT FLUSH answers NOSCRIPT), atomic across
+ * policies, and routed through core's `BackendGuard` (timeout, circuit breaker, one log line
+ * per incident).
+ */
+export class RedisStore implements RateLimitStore {
+  readonly name = 'redis'
+  readonly guard: BackendGuard
+  private readonly client: Redis | Cluster
+  private readonly prefix: string
+  private readonly now: (() => number) | undefined
+  /** Per policy list: the constant ARGV tail and the key suffixes, computed once. */
+  private readonly compiled = new WeakMap<readonly Policy[], { args: string[]; suffixes: string[] }>()
+
+  constructor(options: RedisStoreOptions) {
+    if (
+      options === null ||
+      typeof options !== 'object' ||
+      options.client === undefined ||
+      options.client === null
+    ) {
+      throw new BriskOptionError('client', options?.client, 'an ioredis Redis or Cluster instance')
+    }
+    const client = options.client
+    if (typeof (client as Redis).evalsha !== 'function') {
+      throw new BriskOptionError('client', client, 'an ioredis Redis or Cluster instance')
+    }
+    const prefix = options.prefix ?? 'brisk:rl:'
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix) || prefix.length > 100) {
+      throw new BriskOptionError('prefix', prefix, 'a string of up to 100 characters without { or }')
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new BriskOptionError('now', options.now, 'a function returning epoch milliseconds')
+    }
+    this.client = client
+    this.prefix = prefix
+    this.now = options.now
+    this.guard = new BackendGuard({
+      name: 'redis rate limit store',
+      timeout: options.timeout ?? 50,
+      failureThreshold: options.failureThreshold,
+      resetTimeout: options.resetTimeout,
+      logger: options.logger,
+      metrics: options.metrics,
+    })
+  }
+
+  consume(key: string, policies: readonly Policy[], cost: number): Promise<Decision> {
+    const { args, suffixes } = this.compile(policies)
+    const base = this.baseKey(key)
+    const keys = new Array<string>(suffixes.length)
+    for (let i = 0; i < suffixes.length; i++) keys[i] = base + suffixes[i]!
+    const now = this.now === undefined ? '0' : String(this.now())
+    return this.guard
+      .run(() => this.run(keys, [now, String(cost), ...args]))
+      .then((reply) => decode(reply, policies.length))
+  }
+
+  async reset(key: string, policies: readonly Policy[]): Promise<void> {
+    const { suffixes } = this.compile(policies)
+    const base = this.baseKey(key)
+    // One DEL per key: the keys share a hash slot, but a multi-key DEL is still one call.
+    await this.guard.run(() => this.client.del(...suffixes.map((suffix) => base + suffix)))
+  }
+
+  /** `prefix{clientKey}:`: the braces make every policy of one client hash to one slot. */
+  private baseKey(key: string): string {
+    // A `}` inside the client key would end the hash tag early (`{}` even disables it), so
+    // such keys, empty ones and very long ones are replaced by their digest.
+    const client =
+      key.length > MAX_RAW_KEY || key.length === 0 || key.includes('}')
+        ? `#${createHash('sha256').update(key).digest('base64url')}`
+        : key
+    return `${this.prefix}{${client}}:`
+  }
+
+  private compile(policies: readonly Policy[]): { args: string[]; suffixes: string[] } {
+    let compiled = this.compiled.get(policies)
+    if (compiled === undefined) {
+      const args: string[] = []
+      const suffixes: string[] = []
+      for (const policy of policies) {
+        args.push(...policyArguments(policy))
+        // The algorithm and its parameters are in the key: changing a policy starts fresh
+        // counters instead of misreading another algorithm's state.
+        suffixes.push(`${policy.name}:${policy.algorithm}:${policy.limit}:${policy.windowMs}:${policy.burst}`)
+      }
+      compiled = { args, suffixes }
+      this.compiled.set(policies, compiled)
+    }
+    return compiled
+  }
+
+  private async run(keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.client.evalsha(RATE_LIMIT_SCRIPT_SHA, keys.length, ...keys, ...args)
+    } catch (error) {
+      // After a restart or SCRIPT FLUSH the server has forgotten the script: EVAL sends it
+      // once and caches it again on that node.
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return this.client.eval(RATE_LIMIT_SCRIPT, keys.length, ...keys, ...args)
+      }
+      throw error
+    }
+  }
+}
+
+function decode(reply: unknown, count: number): Decision {
+  if (!Array.isArray(reply) || reply.length !== 1 + count * 4) {
+    throw new Error('brisk: unexpected reply from the rate limit script')
+  }
+  const outcomes = new Array<PolicyOutcome>(count)
+  for (let i = 0; i < count; i++) {
+    const at = 1 + i * 4
+    outcomes[i] = {
+      allowed: reply[at] === 1,
+      remaining: Number(reply[at + 1]),
+      resetMs: Number(reply[at + 2]),
+      retryAfterMs: Number(reply[at + 3]),
+    }
+  }
+  return { allowed: reply[0] === 1, outcomes }
+}
+
+/** A store shared by every process through Redis: see {@link RedisStore}. */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options)
+}
