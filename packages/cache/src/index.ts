@@ -1,1 +1,7 @@
-export {}
+export { cache, type ResponseCache } from './response-cache.js'
+export type { CacheOptions } from './options.js'
+export { defaultCacheKey, normalizeUrl, type QueryKeyRule } from './cache-key.js'
+export { formatCacheStatus, type CacheStatusInfo, type ForwardReason } from './cache-status.js'
+export type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from './store.js'
+export * from './stores/index.js'
+export * from './data/index.js'

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { defaultCacheKey, normalizeUrl, type QueryKeyRule } from './cache-key.js'
+
+describe('normalizeUrl', () => {
+  const cases: Array<[url: string, rule: QueryKeyRule | undefined, expected: string | undefined]> = [
+    ['/posts', undefined, '/posts'],
+    ['/posts?', undefined, '/posts'],
+    ['/posts?b=2&a=1', undefined, '/posts?a=1&b=2'],
+    ['/posts?a=2&a=1', undefined, '/posts?a=2&a=1'],
+    ['/posts?b&a=', undefined, '/posts?a=&b'],
+    ['/posts?a=1&&b=2', undefined, '/posts?a=1&b=2'],
+    ['/posts#frag', undefined, '/posts'],
+    ['/posts?page=2&utm_source=x', { deny: ['utm_source'] }, '/posts?page=2'],
+    ['/posts?utm_source=x', { deny: ['utm_source'] }, '/posts'],
+    ['/posts?page=2&utm_source=x&q=a', { allow: ['page', 'q'] }, '/posts?page=2&q=a'],
+    ['/posts?utm%5Fsource=x', { deny: ['utm_source'] }, '/posts'],
+    ['/posts?%zz=1', undefined, '/posts?%zz=1'],
+    ['http://example.com/posts', undefined, undefined],
+    ['*', undefined, undefined],
+    ['/' + 'a'.repeat(5000), undefined, undefined],
+  ]
+  it.each(cases)('normalizes %s with %o to %s', (url, rule, expected) => {
+    expect(normalizeUrl(url, rule)).toBe(expected)
+  })
+
+  it('gives the same key to the same query in any order', () => {
+    expect(defaultCacheKey('GET', '/s?q=1&page=2')).toBe(defaultCacheKey('GET', '/s?page=2&q=1'))
+  })
+
+  it('keeps the method in the key', () => {
+    expect(defaultCacheKey('GET', '/s')).toBe('GET /s')
+  })
+})

@@ -1,0 +1,681 @@
+import { randomUUID } from 'node:crypto'
+import { Readable } from 'node:stream'
+import {
+  headerValue,
+  type BriskHeaders,
+  type BriskMiddleware,
+  type BriskRequest,
+  type BriskResponse,
+} from '@brisk/core'
+import fresh from 'fresh'
+import { captureBody } from './body-capture.js'
+import { defaultCacheKey } from './cache-key.js'
+import { formatCacheStatus, type CacheStatusInfo, type ForwardReason } from './cache-status.js'
+import { Coalescer, within } from './coalesce.js'
+import { invalidatedTargets } from './invalidation.js'
+import { resolveCacheOptions, type CacheOptions } from './options.js'
+import { collectTags, hasSessionCookie, requestDirectives, type RequestDirectives } from './request-policy.js'
+import { mergeRevalidation } from './revalidation.js'
+import { decideStorage, type StoragePolicySettings } from './storage-policy.js'
+import type { CacheStore, ReleaseLock, StoreEntry } from './store.js'
+import {
+  asVaryMeta,
+  buildEntry,
+  prepareEntry,
+  storableHeaders,
+  storeTtl,
+  type PreparedResponse,
+  type ResponseMeta,
+  type VaryMeta,
+} from './stored-response.js'
+import { acceptsEncoding, parseVary, variantKey, variantValues } from './vary.js'
+
+/** The response-cache middleware, with its purge API. */
+export interface ResponseCache extends BriskMiddleware {
+  /** Removes what is stored under a key as `key(req)` computes it (all its variants). */
+  purgeKey(key: string): Promise<void>
+  /** Removes the stored GET response of a URL (path and query; all its variants). */
+  purgeUrl(url: string): Promise<void>
+  /** Removes every response tagged `tag` (tags header, `Surrogate-Key`, or `req.hints.tags`). Resolves with how many when the store knows. */
+  purgeTag(tag: string): Promise<number | undefined>
+  /** Removes every stored response. */
+  purgeAll(): Promise<void>
+  /** The store in use. */
+  readonly store: CacheStore
+}
+
+/** What the primary key led to. */
+type Lookup =
+  | { kind: 'hit'; entry: PreparedResponse; storeKey: string; marker: VaryMeta | undefined }
+  | { kind: 'miss'; fwd: 'uri-miss' | 'vary-miss'; marker: VaryMeta | undefined }
+
+/** A stale entry being revalidated, and where it lives. */
+interface StaleEntry {
+  entry: PreparedResponse
+  storeKey: string
+}
+
+/** What a fetch leaves for requests that waited on it. */
+interface SharedOutcome {
+  prepared: PreparedResponse
+  /** Vary fields of the response, and the leader's normalized values for them. */
+  fields: readonly string[] | undefined
+  values: string
+}
+
+/** One forwarded exchange: the response for this request and what it will leave for waiters. */
+interface Forwarded {
+  response: BriskResponse
+  outcome: Promise<SharedOutcome | undefined>
+}
+
+type NextWithRequest = (req?: BriskRequest) => Promise<BriskResponse>
+
+const EMPTY = Buffer.alloc(0)
+// Fields a 304 carries (RFC 9110 §15.4.5), besides the cache's own Age and Cache-Status.
+const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary']
+// How long a process waits between looks at the store while another process holds the fetch lock.
+const PEER_POLL_MS = [10, 20, 40, 80, 160, 250]
+
+/**
+ * A shared HTTP cache in front of the app (RFC 9111), storing whole responses and serving hits
+ * without calling the app. See the package README for the behaviour it guarantees.
+ */
+export function cache(options: CacheOptions = {}): ResponseCache {
+  const o = resolveCacheOptions(options)
+  const { store, metrics, clock } = o
+  const settings: StoragePolicySettings = {
+    ttl: o.ttl,
+    staleWhileRevalidate: o.staleWhileRevalidate,
+    staleIfError: o.staleIfError,
+    shareAuthenticated: o.shareAuthenticated,
+  }
+  const coalescer = new Coalescer<SharedOutcome>()
+  let storeFailing = false
+
+  const keyOf = (req: BriskRequest): string | undefined => {
+    if (o.key === undefined) return defaultCacheKey('GET', req.url, o.query)
+    const key = o.key(req)
+    return typeof key === 'string' && key !== '' ? key : undefined
+  }
+
+  const storeFault = (error: unknown): void => {
+    // Stores behind a BackendGuard log once per incident themselves; anything else is logged here
+    // once until the store answers again, never once per request.
+    if (!storeFailing && !(error instanceof Error && error.name === 'BackendUnavailableError')) {
+      o.logger.warn({ err: error, store: store.name }, 'brisk cache: store failing; bypassing it')
+    }
+    storeFailing = true
+  }
+
+  const annotate = (res: BriskResponse, info: CacheStatusInfo): BriskResponse => {
+    const ours = formatCacheStatus(o.name, info)
+    const upstream = headerValue(res.headers, 'cache-status')
+    res.headers['cache-status'] = upstream === undefined ? ours : `${upstream}, ${ours}`
+    return res
+  }
+
+  const bypass = async (next: () => Promise<BriskResponse>, detail: string): Promise<BriskResponse> => {
+    metrics.inc('cache.bypass')
+    const res = await next()
+    return annotate(res, { fwd: 'bypass', detail })
+  }
+
+  const lookup = async (primaryKey: string, req: BriskRequest): Promise<Lookup> => {
+    const first = await store.get(primaryKey)
+    storeFailing = false
+    if (first === undefined) return { kind: 'miss', fwd: 'uri-miss', marker: undefined }
+    const marker = asVaryMeta(first.meta)
+    if (marker === undefined) {
+      const entry = prepareEntry(first)
+      return entry === undefined
+        ? { kind: 'miss', fwd: 'uri-miss', marker: undefined }
+        : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
+    }
+    const storeKey = variantKey(primaryKey, marker.id, marker.fields, req.headers)
+    const found = await store.get(storeKey)
+    const entry = found === undefined ? undefined : prepareEntry(found)
+    if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) {
+      return { kind: 'miss', fwd: 'vary-miss', marker }
+    }
+    return { kind: 'hit', entry, storeKey, marker }
+  }
+
+  const serve = (
+    entry: PreparedResponse,
+    req: BriskRequest,
+    info: CacheStatusInfo,
+    now: number,
+  ): BriskResponse => {
+    const meta = entry.meta
+    const age = Math.max(0, Math.floor((meta.initialAge + now - meta.storedAt) / 1000))
+    const status = formatCacheStatus(o.name, info)
+    if (
+      meta.status === 200 &&
+      (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) &&
+      fresh(req.headers, { etag: meta.etag, 'last-modified': meta.lastModified })
+    ) {
+      // RFC 9110 §13.2.2: the stored validators answer the client's conditional request.
+      const headers: BriskHeaders = { age: String(age), 'cache-status': status }
+      for (const field of NOT_MODIFIED_FIELDS) {
+        const value = meta.headers[field]
+        if (value !== undefined) headers[field] = value
+      }
+      return { status: 304, headers, body: null }
+    }
+    const headers: BriskHeaders = { ...entry.headers, age: String(age), 'cache-status': status }
+    const res: BriskResponse = {
+      status: meta.status,
+      headers,
+      body: req.method === 'HEAD' ? null : entry.body,
+    }
+    if (meta.statusMessage !== undefined) res.statusMessage = meta.statusMessage
+    return res
+  }
+
+  /** Writes a response (and, when it varies, its variant-set marker); resolves with its store key. */
+  const write = async (
+    primaryKey: string,
+    marker: VaryMeta | undefined,
+    fields: readonly string[] | undefined,
+    req: BriskRequest,
+    entry: StoreEntry,
+    meta: ResponseMeta,
+  ): Promise<void> => {
+    const ttl = storeTtl(meta)
+    const tags = meta.tags.length > 0 ? meta.tags : undefined
+    try {
+      if (fields === undefined) {
+        await store.set(primaryKey, entry, { ttl, tags })
+      } else {
+        const id = marker !== undefined && sameFields(marker.fields, fields) ? marker.id : randomUUID()
+        const markerMeta: VaryMeta = { kind: 'vary', fields: [...fields], id }
+        await store.set(primaryKey, { meta: { ...markerMeta }, body: EMPTY }, { ttl })
+        await store.set(variantKey(primaryKey, id, fields, req.headers), entry, { ttl, tags })
+      }
+      metrics.inc('cache.store')
+    } catch (error) {
+      storeFault(error)
+    }
+  }
+
+  /**
+   * Calls the app (conditionally when revalidating a stale entry), decides whether its response
+   * may be stored, stores it, and answers: the app's response, or the stored one when the app
+   * confirmed it (304) or failed within stale-if-error.
+   */
+  const forward = async (
+    req: BriskRequest,
+    next: NextWithRequest,
+    primaryKey: string,
+    marker: VaryMeta | undefined,
+    fwd: ForwardReason,
+    authenticated: boolean,
+    stale: StaleEntry | undefined,
+  ): Promise<Forwarded> => {
+    metrics.inc('cache.miss')
+    req.hints.willStore = true
+    let res: BriskResponse
+    try {
+      res = await (stale === undefined ? next() : next(conditionalRequest(req, stale.entry)))
+    } catch (error) {
+      if (stale !== undefined && usableOnError(stale.entry, clock.now())) {
+        metrics.inc('cache.stale')
+        const served = serve(stale.entry, req, staleInfo(stale.entry, 'stale-if-error'), clock.now())
+        return { response: served, outcome: Promise.resolve(undefined) }
+      }
+      throw error
+    }
+    if (stale !== undefined) {
+      const now = clock.now()
+      if (res.status >= 500 && usableOnError(stale.entry, now)) {
+        if (res.body instanceof Readable) res.body.destroy()
+        metrics.inc('cache.stale')
+        const info = { ...staleInfo(stale.entry, 'stale-if-error'), fwdStatus: res.status }
+        return { response: serve(stale.entry, req, info, now), outcome: Promise.resolve(undefined) }
+      }
+      if (res.status === 304) return revalidated(req, res, primaryKey, marker, authenticated, stale, now)
+    }
+
+    const tagsHeader = res.headers[o.tagsHeader]
+    const surrogateKey = res.headers['surrogate-key']
+    if (tagsHeader !== undefined) delete res.headers[o.tagsHeader]
+    if (surrogateKey !== undefined) delete res.headers['surrogate-key']
+    if (req.method === 'HEAD')
+      return { response: annotate(res, { fwd }), outcome: Promise.resolve(undefined) }
+    const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings)
+    if (!decision.store) {
+      return {
+        response: annotate(res, { fwd, detail: decision.reason }),
+        outcome: Promise.resolve(undefined),
+      }
+    }
+    const fields = parseVary(res.headers.vary) as readonly string[] | undefined
+    const lengthField = headerValue(res.headers, 'content-length')
+    const declaredLength = lengthField === undefined ? undefined : Number(lengthField)
+    const captured = captureBody(res.body, o.maxBodySize, declaredLength)
+    res.body = captured.body
+    const tags = collectTags(req.hints.tags, tagsHeader, surrogateKey)
+    const storedAt = clock.now()
+    const meta: ResponseMeta = {
+      kind: 'response',
+      status: res.status,
+      headers: storableHeaders(res.headers, o.tagsHeader),
+      storedAt,
+      lifetime: decision.lifetime,
+      initialAge: decision.initialAge,
+      staleWhileRevalidate: decision.staleWhileRevalidate,
+      staleIfError: decision.staleIfError,
+      mustRevalidate: decision.mustRevalidate,
+      shared: decision.shared,
+      tags,
+    }
+    if (res.statusMessage !== undefined) meta.statusMessage = res.statusMessage
+    const etag = headerValue(res.headers, 'etag')
+    const lastModified = headerValue(res.headers, 'last-modified')
+    if (etag !== undefined) meta.etag = etag
+    if (lastModified !== undefined) meta.lastModified = lastModified
+    const values = fields === undefined ? '' : variantValues(fields, req.headers)
+
+    const keep = async (bytes: Buffer | undefined): Promise<SharedOutcome | undefined> => {
+      if (bytes === undefined) return undefined
+      const built = buildEntry(meta, bytes)
+      await write(primaryKey, marker, fields, req, built.entry, meta)
+      return { prepared: built.prepared, fields, values }
+    }
+
+    if (res.body === null || Buffer.isBuffer(res.body)) {
+      // A complete body: store before answering, so the next request finds it.
+      const outcome = await keep(await captured.bytes)
+      annotate(res, outcome === undefined ? { fwd, detail: 'too-large' } : { fwd, stored: true })
+      return { response: res, outcome: Promise.resolve(outcome) }
+    }
+    // A stream: it flows to the client now, and is stored when (and if) it ends within the limit.
+    annotate(res, { fwd })
+    return { response: res, outcome: captured.bytes.then(keep, () => undefined) }
+  }
+
+  /** The app answered our conditional request with 304: refresh the stored headers, reuse the body. */
+  const revalidated = async (
+    req: BriskRequest,
+    res: BriskResponse,
+    primaryKey: string,
+    marker: VaryMeta | undefined,
+    authenticated: boolean,
+    stale: StaleEntry,
+    now: number,
+  ): Promise<Forwarded> => {
+    const merged = mergeRevalidation(stale.entry.meta, res.headers)
+    if (merged === undefined) {
+      // The 304 is not about the stored response (another validator): it answers the client's own
+      // conditional request, so it goes to the client as it is.
+      return {
+        response: annotate(res, { fwd: 'stale', fwdStatus: 304 }),
+        outcome: Promise.resolve(undefined),
+      }
+    }
+    const decision = decideStorage(
+      stale.entry.meta.status,
+      merged,
+      req.hints.cacheFor,
+      authenticated,
+      settings,
+    )
+    if (!decision.store) {
+      try {
+        await store.delete(stale.storeKey)
+      } catch (error) {
+        storeFault(error)
+      }
+      const served: BriskResponse = {
+        status: stale.entry.meta.status,
+        headers: { ...merged, 'content-length': String(stale.entry.body.length) },
+        body: req.method === 'HEAD' ? null : stale.entry.body,
+      }
+      return {
+        response: annotate(served, { fwd: 'stale', fwdStatus: 304, detail: decision.reason }),
+        outcome: Promise.resolve(undefined),
+      }
+    }
+    metrics.inc('cache.revalidated')
+    const meta: ResponseMeta = {
+      ...stale.entry.meta,
+      headers: storableHeaders(merged, o.tagsHeader),
+      storedAt: now,
+      lifetime: decision.lifetime,
+      initialAge: decision.initialAge,
+      staleWhileRevalidate: decision.staleWhileRevalidate,
+      staleIfError: decision.staleIfError,
+      mustRevalidate: decision.mustRevalidate,
+      shared: decision.shared,
+    }
+    const etag = headerValue(merged, 'etag')
+    const lastModified = headerValue(merged, 'last-modified')
+    if (etag !== undefined) meta.etag = etag
+    if (lastModified !== undefined) meta.lastModified = lastModified
+    const built = buildEntry(meta, stale.entry.body)
+    const fields = marker?.fields
+    await write(primaryKey, marker, fields, req, built.entry, meta)
+    const values = fields === undefined ? '' : variantValues(fields, req.headers)
+    const response = serve(built.prepared, req, { fwd: 'stale', fwdStatus: 304, stored: true }, now)
+    return { response, outcome: Promise.resolve({ prepared: built.prepared, fields, values }) }
+  }
+
+  /**
+   * Forwards a request that found nothing usable, letting identical concurrent requests wait for
+   * one fetch (in this process, and across processes through `store.lock` when the store has it).
+   */
+  const fetchCoalesced = async (
+    req: BriskRequest,
+    next: NextWithRequest,
+    primaryKey: string,
+    marker: VaryMeta | undefined,
+    fwd: ForwardReason,
+    authenticated: boolean,
+    stale: StaleEntry | undefined,
+  ): Promise<BriskResponse> => {
+    const timeout = o.coalesceTimeout
+    if (timeout === undefined || req.method === 'HEAD') {
+      return (await forward(req, next, primaryKey, marker, fwd, authenticated, stale)).response
+    }
+    const flightKey =
+      stale?.storeKey ??
+      (marker === undefined ? primaryKey : variantKey(primaryKey, marker.id, marker.fields, req.headers))
+    const pending = coalescer.inFlight(flightKey)
+    if (pending !== undefined) {
+      const shared = await within(pending, timeout)
+      if (shared !== undefined && sharedFits(shared, req, authenticated)) {
+        metrics.inc('cache.coalesced')
+        return serve(shared.prepared, req, { fwd, collapsed: true }, clock.now())
+      }
+      return (await forward(req, next, primaryKey, marker, fwd, authenticated, stale)).response
+    }
+    const settle = coalescer.lead(flightKey)
+    let release: ReleaseLock | undefined
+    try {
+      if (store.lock !== undefined) {
+        let locked = true
+        try {
+          release = await store.lock(`lock:${flightKey}`, timeout)
+          locked = release === undefined
+        } catch (error) {
+          storeFault(error)
+          locked = false
+        }
+        if (locked) {
+          // Another process is fetching this response: wait for it to land in the store.
+          const shared = await waitForPeer(primaryKey, req, authenticated, timeout)
+          if (shared !== undefined) {
+            settle(shared)
+            metrics.inc('cache.coalesced')
+            return serve(shared.prepared, req, { fwd, collapsed: true }, clock.now())
+          }
+        }
+      }
+      const forwarded = await forward(req, next, primaryKey, marker, fwd, authenticated, stale)
+      const unlock = release
+      release = undefined
+      forwarded.outcome.then(
+        (outcome) => {
+          settle(outcome)
+          void unlock?.().catch(storeFault)
+        },
+        () => {
+          settle(undefined)
+          void unlock?.().catch(storeFault)
+        },
+      )
+      return forwarded.response
+    } catch (error) {
+      settle(undefined)
+      if (release !== undefined) void release().catch(storeFault)
+      throw error
+    }
+  }
+
+  /** Polls the store while a peer process holds the fetch lock, up to `timeout` ms. */
+  const waitForPeer = async (
+    primaryKey: string,
+    req: BriskRequest,
+    authenticated: boolean,
+    timeout: number,
+  ): Promise<SharedOutcome | undefined> => {
+    const deadline = clock.now() + timeout
+    for (let attempt = 0; clock.now() < deadline; attempt++) {
+      const pause = PEER_POLL_MS[Math.min(attempt, PEER_POLL_MS.length - 1)] as number
+      await new Promise((resolve) => setTimeout(resolve, pause))
+      let found: Lookup
+      try {
+        found = await lookup(primaryKey, req)
+      } catch (error) {
+        storeFault(error)
+        return undefined
+      }
+      if (found.kind === 'hit' && (!authenticated || found.entry.meta.shared)) {
+        const fields = found.marker?.fields
+        return {
+          prepared: found.entry,
+          fields,
+          values: fields === undefined ? '' : variantValues(fields, req.headers),
+        }
+      }
+    }
+    return undefined
+  }
+
+  /** stale-while-revalidate: one background refresh per stale entry, its result only stored. */
+  const refreshInBackground = (
+    req: BriskRequest,
+    next: NextWithRequest,
+    primaryKey: string,
+    marker: VaryMeta | undefined,
+    authenticated: boolean,
+    stale: StaleEntry,
+  ): void => {
+    if (o.coalesceTimeout !== undefined && coalescer.inFlight(stale.storeKey) !== undefined) return
+    const settle = coalescer.lead(stale.storeKey)
+    forward(req, next, primaryKey, marker, 'stale', authenticated, stale).then(
+      (forwarded) => {
+        // Nobody reads this response: drain a streamed body so that it can be stored.
+        const body = forwarded.response.body
+        if (body instanceof Readable) body.resume()
+        forwarded.outcome.then(settle, () => settle(undefined))
+      },
+      (error: unknown) => {
+        settle(undefined)
+        o.logger.debug({ err: error }, 'brisk cache: background revalidation failed')
+      },
+    )
+  }
+
+  const invalidate = async (req: BriskRequest, res: BriskResponse): Promise<void> => {
+    const keys = new Set<string>()
+    for (const url of invalidatedTargets(req.url, req.headers, res.headers)) {
+      const key = keyOf(syntheticGet(url, req))
+      if (key !== undefined) keys.add(key)
+    }
+    try {
+      await Promise.all([...keys].map((key) => store.delete(key)))
+    } catch (error) {
+      storeFault(error)
+    }
+  }
+
+  const middleware = async (
+    req: BriskRequest,
+    next: () => Promise<BriskResponse>,
+  ): Promise<BriskResponse> => {
+    const method = req.method
+    if (method !== 'GET' && method !== 'HEAD') {
+      // RFC 9111 §4.4: a successful unsafe request invalidates what is stored for its target.
+      if (!o.methods.has(method)) return next()
+      const res = await next()
+      if (res.status >= 200 && res.status < 400) await invalidate(req, res)
+      return res
+    }
+    const directives = requestDirectives(req.headers)
+    if (directives.noStore) return bypass(next, 'no-store')
+    const authorization = req.headers.authorization !== undefined
+    const authenticated = authorization || hasSessionCookie(req.headers.cookie, o.sessionCookies)
+    if (authenticated && !o.shareAuthenticated)
+      return bypass(next, authorization ? 'authorization' : 'session-cookie')
+    const primaryKey = keyOf(req)
+    if (primaryKey === undefined) return bypass(next, 'key')
+
+    let found: Lookup
+    try {
+      found = await lookup(primaryKey, req)
+    } catch (error) {
+      storeFault(error)
+      return bypass(next, 'store-unavailable')
+    }
+
+    if (found.kind === 'miss') {
+      if (directives.onlyIfCached) return onlyIfCachedMiss(o.name)
+      return fetchCoalesced(req, next, primaryKey, found.marker, found.fwd, authenticated, undefined)
+    }
+
+    const entry = found.entry
+    const meta = entry.meta
+    const now = clock.now()
+    if (authenticated && !meta.shared) {
+      // RFC 9111 §3.5: only a response marked public or s-maxage may answer an authenticated request.
+      if (directives.onlyIfCached) return onlyIfCachedMiss(o.name)
+      return (await forward(req, next, primaryKey, found.marker, 'request', authenticated, undefined))
+        .response
+    }
+    const remaining = entry.freshUntil - now
+    const stale: StaleEntry = { entry, storeKey: found.storeKey }
+    if (requestForbidsReuse(directives, meta, remaining, now)) {
+      if (directives.onlyIfCached) return onlyIfCachedMiss(o.name)
+      return fetchCoalesced(req, next, primaryKey, found.marker, 'request', authenticated, stale)
+    }
+    if (remaining > 0) {
+      metrics.inc('cache.hit')
+      return serve(entry, req, { hit: true, ttl: remaining / 1000 }, now)
+    }
+    if (!meta.mustRevalidate) {
+      if (directives.maxStale !== undefined && -remaining <= directives.maxStale * 1000) {
+        metrics.inc('cache.hit')
+        return serve(entry, req, { hit: true, ttl: remaining / 1000, detail: 'max-stale' }, now)
+      }
+      if (-remaining < meta.staleWhileRevalidate) {
+        metrics.inc('cache.stale')
+        if (method === 'GET') refreshInBackground(req, next, primaryKey, found.marker, authenticated, stale)
+        return serve(entry, req, staleInfo(entry, 'stale-while-revalidate', now), now)
+      }
+    }
+    if (directives.onlyIfCached) return onlyIfCachedMiss(o.name)
+    return fetchCoalesced(req, next, primaryKey, found.marker, 'stale', authenticated, stale)
+  }
+
+  const staleInfo = (entry: PreparedResponse, detail: string, now = clock.now()): CacheStatusInfo => ({
+    hit: true,
+    ttl: (entry.freshUntil - now) / 1000,
+    detail,
+  })
+
+  const usableOnError = (entry: PreparedResponse, now: number): boolean =>
+    !entry.meta.mustRevalidate && now - entry.freshUntil < entry.meta.staleIfError
+
+  const purgeKey = async (key: string): Promise<void> => {
+    metrics.inc('cache.purge')
+    await store.delete(key)
+  }
+
+  return Object.assign(middleware, {
+    purgeKey,
+    async purgeUrl(url: string): Promise<void> {
+      const key = keyOf(syntheticGet(url, undefined))
+      if (key !== undefined) await purgeKey(key)
+    },
+    async purgeTag(tag: string): Promise<number | undefined> {
+      metrics.inc('cache.purge')
+      return store.deleteByTag(tag)
+    },
+    async purgeAll(): Promise<void> {
+      metrics.inc('cache.purge')
+      await store.clear()
+    },
+    store,
+  })
+}
+
+/** Whether the request's own directives forbid reusing the stored response without the app (RFC 9111 §5.2.1). */
+function requestForbidsReuse(
+  directives: RequestDirectives,
+  meta: ResponseMeta,
+  remaining: number,
+  now: number,
+): boolean {
+  if (directives.noCache) return true
+  if (directives.maxAge !== undefined && meta.initialAge + now - meta.storedAt > directives.maxAge * 1000)
+    return true
+  return directives.minFresh !== undefined && remaining < directives.minFresh * 1000
+}
+
+/** RFC 9111 §5.2.1.7: `only-if-cached` and nothing usable stored. */
+function onlyIfCachedMiss(name: string): BriskResponse {
+  return {
+    status: 504,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-status': formatCacheStatus(name, { detail: 'only-if-cached' }),
+    },
+    body: Buffer.from('Gateway Timeout: not in cache (only-if-cached)\n'),
+  }
+}
+
+/** The request passed down to revalidate a stale entry: the client's, with the entry's validators. */
+function conditionalRequest(req: BriskRequest, entry: PreparedResponse): BriskRequest {
+  const headers: Record<string, string | string[] | undefined> = { ...req.headers }
+  delete headers['if-none-match']
+  delete headers['if-modified-since']
+  delete headers['if-range']
+  if (entry.meta.etag !== undefined) headers['if-none-match'] = entry.meta.etag
+  if (entry.meta.lastModified !== undefined) headers['if-modified-since'] = entry.meta.lastModified
+  const derived: BriskRequest = {
+    method: req.method,
+    url: req.url,
+    headers,
+    clientAddress: req.clientAddress,
+    hints: req.hints,
+    ...(req.raw === undefined ? {} : { raw: req.raw }),
+    ...(req.signal === undefined ? {} : { signal: req.signal }),
+  }
+  return derived
+}
+
+/** A GET for `url` as the key function sees it (for invalidation and purges by URL). */
+function syntheticGet(url: string, from: BriskRequest | undefined): BriskRequest {
+  return {
+    method: 'GET',
+    url,
+    headers: from?.headers ?? {},
+    clientAddress: from?.clientAddress ?? '',
+    hints: {},
+  }
+}
+
+/** Whether a stored variant's coding is one the client accepts (when it varies on Accept-Encoding). */
+function encodingAcceptable(entry: PreparedResponse, fields: readonly string[], req: BriskRequest): boolean {
+  if (!fields.includes('accept-encoding')) return true
+  return acceptsEncoding(
+    headerValue(req.headers, 'accept-encoding'),
+    headerValue(entry.meta.headers, 'content-encoding'),
+  )
+}
+
+/** Whether the response another request fetched also fits this one (same variant, same audience). */
+function sharedFits(shared: SharedOutcome, req: BriskRequest, authenticated: boolean): boolean {
+  if (authenticated && !shared.prepared.meta.shared) return false
+  if (shared.fields === undefined) return true
+  return (
+    variantValues(shared.fields, req.headers) === shared.values &&
+    encodingAcceptable(shared.prepared, shared.fields, req)
+  )
+}
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((field, i) => field === b[i])
+}

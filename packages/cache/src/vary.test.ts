@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest'
+import { acceptsEncoding, encodingBucket, isVaryStorable, parseVary, variantKey, varyValue } from './vary.js'
+
+describe('parseVary', () => {
+  const cases: Array<[value: string | string[] | undefined, expected: unknown]> = [
+    [undefined, undefined],
+    ['', undefined],
+    [' , ', undefined],
+    ['Accept-Encoding', ['accept-encoding']],
+    ['Accept-Language, accept-encoding, ACCEPT-ENCODING', ['accept-encoding', 'accept-language']],
+    [
+      ['Cookie', 'Accept'],
+      ['accept', 'cookie'],
+    ],
+    ['Accept, *', '*'],
+  ]
+  it.each(cases)('parses %o as %o', (value, expected) => {
+    expect(parseVary(value)).toEqual(expected)
+  })
+
+  it('refuses to store Vary: * and more than 8 fields', () => {
+    expect(isVaryStorable('*')).toBe(false)
+    expect(isVaryStorable(Array.from({ length: 9 }, (_, i) => `x-${i}`))).toBe(false)
+    expect(isVaryStorable(['accept-encoding'])).toBe(true)
+    expect(isVaryStorable(undefined)).toBe(true)
+  })
+})
+
+describe('encodingBucket', () => {
+  const cases: Array<[acceptEncoding: string | undefined, bucket: string]> = [
+    [undefined, 'identity'],
+    ['', 'identity'],
+    ['gzip', 'gzip'],
+    ['gzip, deflate, br', 'br'],
+    ['gzip, deflate, br, zstd', 'br'],
+    ['zstd', 'zstd'],
+    ['br;q=0.5, gzip', 'gzip'],
+    ['deflate', 'identity'],
+    ['*', 'br'],
+    ['identity;q=0', 'none'],
+    ['gzip;q=0, identity;q=0', 'none'],
+    ['x'.repeat(2000), 'identity'],
+  ]
+  it.each(cases)('puts Accept-Encoding %o in bucket %s', (acceptEncoding, bucket) => {
+    expect(encodingBucket(acceptEncoding)).toBe(bucket)
+  })
+})
+
+describe('acceptsEncoding', () => {
+  const cases: Array<[acceptEncoding: string | undefined, contentEncoding: string | undefined, ok: boolean]> =
+    [
+      [undefined, undefined, true],
+      [undefined, 'gzip', false],
+      ['gzip', 'gzip', true],
+      ['gzip', 'br', false],
+      ['br, gzip;q=0', 'gzip', false],
+      ['*', 'zstd', true],
+      ['gzip', undefined, true],
+      ['identity;q=0, gzip', undefined, false],
+      ['GZIP', 'gzip', true],
+    ]
+  it.each(cases)(
+    'Accept-Encoding %o accepts Content-Encoding %o: %s',
+    (acceptEncoding, contentEncoding, ok) => {
+      expect(acceptsEncoding(acceptEncoding, contentEncoding)).toBe(ok)
+    },
+  )
+})
+
+describe('varyValue and variantKey', () => {
+  it('normalizes Accept-Encoding to its bucket', () => {
+    expect(varyValue({ 'accept-encoding': 'gzip, deflate, br' }, 'accept-encoding')).toBe('br')
+  })
+
+  it('gives equivalent requests the same variant key', () => {
+    const a = variantKey('GET /', 'id', ['accept-encoding', 'accept-language'], {
+      'accept-encoding': 'br, gzip',
+      'accept-language': ' en ',
+    })
+    const b = variantKey('GET /', 'id', ['accept-encoding', 'accept-language'], {
+      'accept-encoding': 'gzip, deflate, br',
+      'accept-language': 'en',
+    })
+    expect(a).toBe(b)
+  })
+
+  it('separates requests with different values and absent fields', () => {
+    const key = (headers: Record<string, string>) => variantKey('GET /', 'id', ['accept-language'], headers)
+    expect(key({ 'accept-language': 'en' })).not.toBe(key({ 'accept-language': 'fr' }))
+    expect(key({})).not.toBe(key({ 'accept-language': 'en' }))
+  })
+
+  it('keys a huge value by a short digest', () => {
+    const value = varyValue({ cookie: 'x'.repeat(10_000) }, 'cookie')
+    expect(value.length).toBeLessThan(40)
+    expect(value).not.toBe(varyValue({ cookie: 'y'.repeat(10_000) }, 'cookie'))
+  })
+})

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto'
+import type { BriskRequestHeaders, HeaderValue } from '@brisk/core'
+import Negotiator from 'negotiator'
+
+/** The fields a response varies on, lower-case, sorted, without duplicates; `'*'` when it varies on everything. */
+export type VaryFields = readonly string[] | '*'
+
+// A response that varies on more fields than this is not stored: each field multiplies the
+// variants, and no sensible representation depends on that many request fields.
+const MAX_VARY_FIELDS = 8
+// Request values longer than this are keyed by a digest so that keys stay short; only an odd
+// request pays the hash (a hit with ordinary headers does none).
+const MAX_VARY_VALUE_LENGTH = 200
+
+/** Parses a `Vary` field value (RFC 9110 §12.5.5). Undefined or empty means no secondary key. */
+export function parseVary(value: HeaderValue | undefined): VaryFields | undefined {
+  if (value === undefined) return undefined
+  const text = typeof value === 'string' ? value : value.join(',')
+  const fields = new Set<string>()
+  for (const part of text.split(',')) {
+    const field = part.trim().toLowerCase()
+    if (field === '') continue
+    if (field === '*') return '*'
+    fields.add(field)
+  }
+  if (fields.size === 0) return undefined
+  return [...fields].sort()
+}
+
+/** Whether a response with these Vary fields may be stored at all. */
+export function isVaryStorable(fields: VaryFields | undefined): boolean {
+  return fields !== '*' && (fields === undefined || fields.length <= MAX_VARY_FIELDS)
+}
+
+// negotiator 1.x takes the server's order for ties; @types/negotiator (0.6) does not declare it yet.
+type PreferringNegotiator = {
+  encoding(available: readonly string[], options: { preferred: readonly string[] }): string | undefined
+}
+
+// Content codings a compressor in front of the app may produce, in the order brisk prefers them
+// when the client accepts several equally (brotli and zstd beat gzip on text).
+const CODINGS = ['br', 'zstd', 'gzip', 'identity']
+
+/**
+ * The content coding a client would be served, normalized to br / zstd / gzip / identity,
+ * so that the countless Accept-Encoding spellings fall into four variants (RFC 9110 §12.5.3).
+ * `none` when the client accepts none of them (not even identity).
+ */
+export function encodingBucket(acceptEncoding: string | undefined): string {
+  if (acceptEncoding === undefined) return 'identity'
+  if (acceptEncoding.length > 1024) return 'identity'
+  const negotiator = new Negotiator({
+    headers: { 'accept-encoding': acceptEncoding },
+  }) as PreferringNegotiator
+  return negotiator.encoding(CODINGS, { preferred: CODINGS }) ?? 'none'
+}
+
+/**
+ * Whether a client may receive a stored body in `contentEncoding` (RFC 9110 §12.5.3). Checked on
+ * every hit of a response varying on Accept-Encoding: buckets are a heuristic for what the
+ * compressor chooses, this makes sure a client never gets a coding it did not ask for.
+ */
+export function acceptsEncoding(
+  acceptEncoding: string | undefined,
+  contentEncoding: string | undefined,
+): boolean {
+  const coding = contentEncoding === undefined ? 'identity' : contentEncoding.trim().toLowerCase()
+  if (coding === 'identity' || coding === '') {
+    if (acceptEncoding === undefined) return true
+  } else if (acceptEncoding === undefined) {
+    return false
+  }
+  if ((acceptEncoding ?? '').length > 1024) return coding === 'identity'
+  const negotiator = new Negotiator({ headers: { 'accept-encoding': acceptEncoding ?? '' } })
+  return negotiator.encodings([coding]).length > 0
+}
+
+/** The request's value for one Vary field, normalized so that equivalent requests share a variant. */
+export function varyValue(headers: BriskRequestHeaders, field: string): string {
+  const raw = headers[field]
+  if (field === 'accept-encoding') return encodingBucket(raw === undefined ? undefined : String(raw))
+  if (raw === undefined) return ''
+  const text = typeof raw === 'string' ? raw.trim() : raw.map((v) => v.trim()).join(', ')
+  if (text.length <= MAX_VARY_VALUE_LENGTH && !text.includes('\n')) return text
+  return `#${createHash('sha1').update(text).digest('base64url')}`
+}
+
+/** The normalized request values of the fields a response varies on, one `field:value` per line. */
+export function variantValues(fields: readonly string[], headers: BriskRequestHeaders): string {
+  let values = ''
+  for (const field of fields) values += `\n${field}:${varyValue(headers, field)}`
+  return values
+}
+
+/**
+ * The secondary key of a request for a response that varies on `fields` (RFC 9111 §4.1):
+ * the primary key, the id of the variant set, then each field's normalized request value.
+ */
+export function variantKey(
+  primaryKey: string,
+  setId: string,
+  fields: readonly string[],
+  headers: BriskRequestHeaders,
+): string {
+  return `${primaryKey}\n${setId}${variantValues(fields, headers)}`
+}
