@@ -7,3 +7,9 @@ export {
   type TieredStore,
   type TieredStoreOptions,
 } from './tiered-store.js'
+export {
+  memcachedStore,
+  type MemcachedClient,
+  type MemcachedStore,
+  type MemcachedStoreOptions,
+} from './memcached-store.js'
