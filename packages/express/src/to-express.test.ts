@@ -1,0 +1,171 @@
+import { once } from 'node:events'
+import { createRequire } from 'node:module'
+import { request as httpRequest, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
+import request from 'supertest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { brisk } from './request-context.js'
+import { toExpress } from './to-express.js'
+
+// express4 is an npm alias of express@4 without types of its own; @types/express describes both.
+const express4 = createRequire(import.meta.url)('express4') as typeof express
+
+const servers: Server[] = []
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+describe.each([
+  ['Express 4', express4],
+  ['Express 5', express],
+])('toExpress on %s', (_name, makeApp) => {
+  function appWith(
+    handler: RequestHandler,
+    middleware?: BriskMiddleware,
+    onError?: ErrorRequestHandler,
+  ): Express {
+    const app = makeApp()
+    if (middleware !== undefined) app.use(toExpress(middleware))
+    app.get('/', handler)
+    if (onError !== undefined) app.use(onError)
+    return app
+  }
+
+  const handlers: Record<string, RequestHandler> = {
+    send: (_req, res) => void res.send('<p>hello</p>'),
+    json: (_req, res) => void res.json({ a: 1 }),
+    redirect: (_req, res) => res.redirect('/elsewhere'),
+    'write and end': (_req, res) => {
+      res.setHeader('Content-Type', 'text/plain')
+      res.write('a')
+      res.end('b')
+    },
+    cookies: (_req, res) => void res.cookie('a', '1').cookie('b', '2').set('X-Late', 'yes').send('ok'),
+  }
+
+  it.each(Object.keys(handlers))(
+    'sends a %s response unchanged through an identity middleware',
+    async (name) => {
+      const handler = handlers[name]!
+      const plain = await request(appWith(handler)).get('/')
+      const wrapped = await request(appWith(handler, passThrough)).get('/')
+      expect(wrapped.status).toBe(plain.status)
+      expect(wrapped.text).toBe(plain.text)
+      for (const header of ['content-type', 'etag', 'location', 'x-late', 'set-cookie']) {
+        expect([header, wrapped.headers[header]]).toEqual([header, plain.headers[header]])
+      }
+    },
+  )
+
+  it('lets a middleware answer without running the app', async () => {
+    let runs = 0
+    const answer: BriskMiddleware = async () => ({
+      status: 200,
+      headers: { 'x-hit': '1' },
+      body: Buffer.from('cached'),
+    })
+    const res = await request(appWith(() => void runs++, answer)).get('/')
+    expect([res.status, res.text, res.headers['x-hit'], runs]).toEqual([200, 'cached', '1', 0])
+  })
+
+  it('lets a middleware rewrite the captured response', async () => {
+    const shout: BriskMiddleware = async (_req, next) => {
+      const response = await next()
+      const text = Buffer.isBuffer(response.body) ? response.body.toString().toUpperCase() : ''
+      return { ...response, body: Buffer.from(text) }
+    }
+    const res = await request(
+      appWith((_req, res) => void res.send('quiet'), compose(passThrough, shout)),
+    ).get('/')
+    expect(res.text).toBe('QUIET')
+    expect(res.headers['content-length']).toBe('5')
+  })
+
+  it('lets an error thrown by a route reach the app error middleware', async () => {
+    const onError: ErrorRequestHandler = (error: Error, _req, res, _next) => {
+      res.status(503).send(`handled: ${error.message}`)
+    }
+    const app = appWith(
+      () => {
+        throw new Error('route broke')
+      },
+      passThrough,
+      onError,
+    )
+    const res = await request(app).get('/')
+    expect([res.status, res.text]).toEqual([503, 'handled: route broke'])
+  })
+
+  it('sends a brisk failure before the app ran to Express error handling', async () => {
+    const failing: BriskMiddleware = async () => {
+      throw new Error('brisk broke')
+    }
+    const onError: ErrorRequestHandler = (error: Error, _req, res, _next) =>
+      void res.status(502).send(error.message)
+    const res = await request(appWith(() => {}, failing, onError)).get('/')
+    expect([res.status, res.text]).toEqual([502, 'brisk broke'])
+  })
+
+  it('uses req.ip, so the app trust proxy setting decides', async () => {
+    const seen: string[] = []
+    const record: BriskMiddleware = async (req, next) => {
+      seen.push(req.clientAddress)
+      return next()
+    }
+    const app = appWith((_req, res) => void res.send('ok'), record)
+    await request(app).get('/').set('X-Forwarded-For', '203.0.113.5')
+    app.set('trust proxy', 'loopback')
+    await request(app).get('/').set('X-Forwarded-For', '203.0.113.5')
+    expect(seen).toEqual([expect.stringMatching(/127\.0\.0\.1$/), '203.0.113.5'])
+  })
+
+  it('gives brisk(req) and brisk(res) declarations to the middleware', async () => {
+    let tags: string[] = []
+    const read: BriskMiddleware = async (req, next) => {
+      const response = await next()
+      tags = [...(req.hints.tags ?? [])]
+      return response
+    }
+    const app = appWith((req, res) => {
+      brisk(req).cacheFor('1m', { tags: ['a'] })
+      brisk(res).tag('b')
+      res.send('ok')
+    }, read)
+    await request(app).get('/')
+    expect(tags).toEqual(['a', 'b'])
+  })
+
+  it('streams a response whose first write reaches the client before the app ends it', async () => {
+    let finish!: () => void
+    const app = appWith((_req, res) => {
+      res.setHeader('Content-Type', 'text/event-stream')
+      res.write('data: 1\n\n')
+      finish = () => res.end('data: 2\n\n')
+    }, passThrough)
+    const server = app.listen(0, '127.0.0.1')
+    servers.push(server)
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    const client = await new Promise<IncomingMessage>((resolve) =>
+      httpRequest({ port, host: '127.0.0.1' }, resolve).end(),
+    )
+    const [first] = (await once(client, 'data')) as [Buffer]
+    expect(first.toString()).toBe('data: 1\n\n')
+    finish()
+    const rest: Buffer[] = []
+    for await (const chunk of client) rest.push(chunk as Buffer)
+    expect(Buffer.concat(rest).toString()).toBe('data: 2\n\n')
+  })
+})
+
+describe('toExpress', () => {
+  it('refuses bad options at creation, naming them', () => {
+    expect(() => toExpress('nope' as never)).toThrow(/middleware/)
+    expect(() => toExpress(passThrough, { bufferLimit: 'huge' })).toThrow(/bufferLimit/)
+  })
+})

@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  BriskOptionError,
+  captureResponse,
+  createBriskRequest,
+  parseSize,
+  writeResponse,
+  type BriskMiddleware,
+  type BriskResponse,
+  type ResponseCapture,
+  type Size,
+} from '@brisk/core'
+
+/** Options of {@link toExpress}. */
+export interface ExpressAdapterOptions {
+  /** Response bytes buffered before the capture streams instead. Default `'1 MB'`. */
+  bufferLimit?: Size
+}
+
+/** The parts of Express's request the adapter reads (Express 4 and 5 alike). */
+interface ExpressRequest extends IncomingMessage {
+  ip?: string | undefined
+  originalUrl?: string
+}
+
+/** An Express middleware, typed structurally so it fits Express 4 and 5 (`app.use(toExpress(...))`). */
+export type ExpressMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void
+
+const INTERNAL_ERROR: BriskResponse = {
+  status: 500,
+  headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': '21' },
+  body: Buffer.from('Internal Server Error'),
+}
+
+/**
+ * Turns a brisk middleware (usually `compose(...)` of several) into Express middleware, for
+ * Express 4 and 5. The brisk middleware sees the request first and may answer without running
+ * the rest of the app; otherwise everything the app writes (`writeHead`, `setHeader`, `write`,
+ * `end`, `res.send`, `res.sendFile`, a piped stream) is captured and passed back through it,
+ * streamed through as it is written when the app streams or flushes.
+ *
+ * The client address is `req.ip`, so the app's `trust proxy` setting applies. Errors thrown by
+ * routes stay Express's: its error middleware (or its default handler) writes the error
+ * response, which brisk captures like any other; a failure of brisk itself before the app
+ * ran goes to `next(error)`.
+ */
+export function toExpress(
+  middleware: BriskMiddleware,
+  options: ExpressAdapterOptions = {},
+): ExpressMiddleware {
+  if (typeof middleware !== 'function') {
+    throw new BriskOptionError('middleware', middleware, 'a brisk middleware function (e.g. compose(...))')
+  }
+  const bufferLimit = parseSize(options.bufferLimit ?? '1 MB', 'bufferLimit')
+  return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
+    const request = createBriskRequest(req, res, {
+      clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
+      url: req.originalUrl ?? req.url,
+    })
+    let capture: ResponseCapture | undefined
+    const runApp = (): Promise<BriskResponse> => {
+      const current = captureResponse(res, { bufferLimit })
+      capture = current
+      next()
+      return current.response
+    }
+    let answer: Promise<BriskResponse>
+    try {
+      answer = middleware(request, runApp)
+    } catch (error) {
+      answer = Promise.reject(error)
+    }
+    answer.then(
+      (response) => writeResponse(res, response, capture?.writer),
+      (error: unknown) => {
+        // Before the app ran, Express's error handling answers. After, the app's part of the
+        // chain is spent (a second next() would run it again), so brisk answers itself.
+        if (capture === undefined) next(error)
+        else if (res.destroyed) return
+        else if (res.headersSent) res.destroy()
+        else
+          void writeResponse(
+            res,
+            { ...INTERNAL_ERROR, headers: { ...INTERNAL_ERROR.headers } },
+            capture.writer,
+          )
+      },
+    )
+  }
+}
