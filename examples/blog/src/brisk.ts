@@ -1,5 +1,6 @@
-import type { BriskLogger, BriskMetrics, BriskMiddleware } from '@brisk/core'
-import { compose } from '@brisk/core'
+import { compose, type BriskLogger, type BriskMetrics, type BriskMiddleware } from '@brisk/core'
+import { compress } from '@brisk/compress'
+import { conditional } from '@brisk/conditional'
 import type { BriskSwitches } from './config.js'
 import type { PurgeTags } from './purge.js'
 
@@ -17,16 +18,18 @@ export interface BriskStack {
 
 /**
  * The one place where the blog decides which brisk middlewares run, in which order and on
- * which store. Both entry points install the result once, in front of their routes.
+ * which store; the entry points install the result once, in front of their routes.
  *
  * Order, outermost first (DESIGN.md): rate limit → conditional → cache → compress → routes.
- * Each middleware is added here as its package lands; until then the stack leaves it out.
+ * Conditional sits outside compress so that its ETag is computed once per representation
+ * and compress derives the coded variant's tag from it. The rate limiter and the response
+ * cache join here when their middlewares land.
  */
 export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logger: BriskLogger): BriskStack {
   const middlewares: Array<[string, BriskMiddleware]> = []
   const closers: Array<() => Promise<void>> = []
-  void metrics
-  void logger
+  if (switches.conditional) middlewares.push(['conditional', conditional({ metrics, logger })])
+  if (switches.compress) middlewares.push(['compress', compress({ metrics })])
   return {
     middleware: middlewares.length === 0 ? undefined : compose(...middlewares.map(([, mw]) => mw)),
     enabled: middlewares.map(([name]) => name),

@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Express, type Response } from '
 import { createBlog } from './blog.js'
 import { loadConfig, type BlogConfig } from './config.js'
 import type { BlogApp } from './koa.js'
-import { observeResponse } from './observe.js'
+import { blogListener } from './listener.js'
 import { errorRoute, notFoundRoute } from './routes.js'
 import { runRoute, type FinalResponse } from './run-route.js'
 import { serve } from './serve.js'
@@ -15,11 +15,6 @@ export function createApp(config: BlogConfig = loadConfig()): BlogApp<Express> {
   app.disable('x-powered-by')
   // ETags and 304s are brisk's job (BRISK_CONDITIONAL); Express's own would hide whether it works.
   app.set('etag', false)
-  app.use((req, res, next) => {
-    observeResponse(req, res, blog.prometheus, blog.requestLogger)
-    next()
-  })
-  // brisk plugs in here, once, in front of the routes: see brisk.ts.
   const router = express.Router()
   for (const route of blog.routes) {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'
@@ -46,7 +41,8 @@ export function createApp(config: BlogConfig = loadConfig()): BlogApp<Express> {
     )
   }
   app.use(onError)
-  return { app, listener: app, blog, close: () => blog.close() }
+  // brisk plugs in once, in front of the app: see brisk.ts and listener.ts.
+  return { app, listener: blogListener(blog, app), blog, close: () => blog.close() }
 }
 
 function send(res: Response, response: FinalResponse): void {

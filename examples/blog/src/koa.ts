@@ -4,7 +4,7 @@ import Router from '@koa/router'
 import Koa, { type Context } from 'koa'
 import { createBlog, type Blog } from './blog.js'
 import { loadConfig, type BlogConfig } from './config.js'
-import { observeResponse } from './observe.js'
+import { blogListener } from './listener.js'
 import { notFoundRoute } from './routes.js'
 import { runRoute, type FinalResponse } from './run-route.js'
 import { serve } from './serve.js'
@@ -22,11 +22,6 @@ export interface BlogApp<App> {
 export function createApp(config: BlogConfig = loadConfig()): BlogApp<Koa> {
   const blog = createBlog(config)
   const app = new Koa()
-  app.use((ctx, next) => {
-    observeResponse(ctx.req, ctx.res, blog.prometheus, blog.requestLogger)
-    return next()
-  })
-  // brisk plugs in here, once, in front of the routes: see brisk.ts.
   const router = new Router()
   for (const route of blog.routes) {
     router.register(route.path, [route.method], async (ctx) => {
@@ -35,7 +30,8 @@ export function createApp(config: BlogConfig = loadConfig()): BlogApp<Koa> {
   }
   app.use(router.routes())
   app.use(async (ctx) => send(ctx, await runRoute(blog, notFoundRoute, ctx.req, {})))
-  return { app, listener: app.callback(), blog, close: () => blog.close() }
+  // brisk plugs in once, in front of the app: see brisk.ts and listener.ts.
+  return { app, listener: blogListener(blog, app.callback()), blog, close: () => blog.close() }
 }
 
 function send(ctx: Context, response: FinalResponse): void {

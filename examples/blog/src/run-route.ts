@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { requestContext } from '@brisk/core'
 import type { Logger } from 'pino'
 import { errorResponse } from './responses.js'
 import { cacheControlFor, HttpError, type Route, type RouteResult } from './route.js'
@@ -56,7 +57,12 @@ export async function runRoute(
   const headers: Record<string, string | string[]> = { ...result.headers }
   headers['cache-control'] = cacheControlFor(result.cache)
   if (result.type !== undefined) headers['content-type'] = result.type
-  if (result.tags !== undefined && result.tags.length > 0) headers['cache-tag'] = result.tags.join(',')
+  if (result.tags !== undefined && result.tags.length > 0) {
+    // The request-context helper hands the tags to brisk's cache for purging; the Cache-Tag
+    // header shows them to people (and CDNs that read it).
+    requestContext(raw).tag(...result.tags)
+    headers['cache-tag'] = result.tags.join(',')
+  }
   headers['server-timing'] = timing.header()
   return { status: result.status, headers, body: result.body }
 }

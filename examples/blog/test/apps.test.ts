@@ -17,6 +17,7 @@ describe.each(ENTRY_POINTS)('the blog on %s', (_name, createApp) => {
     app = createApp(testConfig())
     context.listener = app.listener
     context.blog = app.blog
+    context.create = (brisk) => createApp(testConfig({ brisk }))
   })
 
   afterAll(() => app.close())

@@ -2,11 +2,35 @@ import type { RequestListener } from 'node:http'
 import request from 'supertest'
 import { expect } from 'vitest'
 import type { Blog } from '../src/blog.js'
+import type { BriskSwitches } from '../src/config.js'
+
+/** An app of the entry point under test, built with some brisk middlewares switched. */
+export type AppFactory = (switches: Partial<BriskSwitches>) => {
+  listener: RequestListener
+  blog: Blog
+  close(): Promise<void>
+}
 
 /** What each case gets: the app under test and the blog behind it (to check against the database). */
 export interface CaseContext {
   listener: RequestListener
   blog: Blog
+  /** Builds another app of the same framework (closed by the case itself). */
+  create: AppFactory
+}
+
+/** Runs `check` against a fresh app with these switches, and closes it. */
+async function withApp(
+  create: AppFactory,
+  switches: Partial<BriskSwitches>,
+  check: (listener: RequestListener) => Promise<void>,
+): Promise<void> {
+  const app = create(switches)
+  try {
+    await check(app.listener)
+  } finally {
+    await app.close()
+  }
 }
 
 /** One behaviour, checked the same way against every entry point. */
@@ -401,6 +425,79 @@ export const CASES: BlogCase[] = [
       const response = await request(listener).head('/posts/1').expect(200)
       expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
       expect(response.text).toBeUndefined()
+    },
+  },
+  {
+    name: 'pages are compressed for clients that accept it, with Vary: Accept-Encoding',
+    async run({ listener, blog }) {
+      const before = blog.briskMetrics.get('compress.responses')
+      const gzip = await request(listener).get('/').set('Accept-Encoding', 'gzip').expect(200)
+      expect(gzip.headers['content-encoding']).toBe('gzip')
+      expect(gzip.headers.vary).toMatch(/accept-encoding/i)
+      expect(gzip.text).toContain('<article class="summary">')
+      const brotli = await request(listener)
+        .get('/api/posts')
+        .set('Accept-Encoding', 'br')
+        .buffer(true)
+        .expect(200)
+      expect(brotli.headers['content-encoding']).toBe('br')
+      const identity = await request(listener).get('/').set('Accept-Encoding', 'identity').expect(200)
+      expect(identity.headers['content-encoding']).toBeUndefined()
+      expect(blog.briskMetrics.get('compress.responses')).toBe(before + 2)
+    },
+  },
+  {
+    name: 'BRISK_COMPRESS=0 sends every page uncompressed',
+    async run({ create }) {
+      await withApp(create, { compress: false }, async (listener) => {
+        const response = await request(listener).get('/').set('Accept-Encoding', 'gzip, br').expect(200)
+        expect(response.headers['content-encoding']).toBeUndefined()
+      })
+    },
+  },
+  {
+    name: 'pages carry an ETag and a matching If-None-Match is answered 304 without a body',
+    async run({ listener }) {
+      const first = await request(listener).get('/posts/5').set('Accept-Encoding', 'gzip').expect(200)
+      const etag = first.headers.etag as string
+      expect(etag).toMatch(/^(W\/)?"[^"]+"$/)
+      const second = await request(listener)
+        .get('/posts/5')
+        .set('Accept-Encoding', 'gzip')
+        .set('If-None-Match', etag)
+        .expect(304)
+      expect(second.text).toBe('')
+      expect(second.headers['cache-control']).toBe(SHARED)
+    },
+  },
+  {
+    name: 'an edit changes the ETag, so a revalidating browser gets the new page',
+    async run({ listener }) {
+      const cookie = await login(listener)
+      const created = await request(listener)
+        .post('/api/admin/posts')
+        .set('Cookie', cookie)
+        .send({ title: 'Before', body: 'Text.', tags: [] })
+        .expect(201)
+      const id = (created.body as { id: number }).id
+      const etag = (await request(listener).get(`/posts/${id}`).expect(200)).headers.etag as string
+      await request(listener)
+        .put(`/api/admin/posts/${id}`)
+        .set('Cookie', cookie)
+        .send({ title: 'After', body: 'Text.', tags: [] })
+        .expect(200)
+      const again = await request(listener).get(`/posts/${id}`).set('If-None-Match', etag).expect(200)
+      expect(again.text).toContain('<h1>After</h1>')
+    },
+  },
+  {
+    name: 'BRISK_CONDITIONAL=0 sends no ETag and never answers 304',
+    async run({ create }) {
+      await withApp(create, { conditional: false }, async (listener) => {
+        const response = await request(listener).get('/posts/5').expect(200)
+        expect(response.headers.etag).toBeUndefined()
+        await request(listener).get('/posts/5').set('If-None-Match', '*').expect(200)
+      })
     },
   },
 ]
