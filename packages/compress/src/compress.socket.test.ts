@@ -20,7 +20,7 @@ import { compress } from './compress.js'
 // Every compressor the middleware creates, so a test can see that it was destroyed.
 const encoders = vi.hoisted(() => [] as Transform[])
 vi.mock('node:zlib', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:zlib')>()
+  const actual = await importOriginal<typeof zlib>()
   const track =
     <A extends unknown[]>(create: (...args: A) => Transform) =>
     (...args: A): Transform => {
