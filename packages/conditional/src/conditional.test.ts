@@ -332,6 +332,13 @@ describe('conditional(): validators before the handler', () => {
     expect(first.headers.etag).toBeUndefined()
     expect(warn).toHaveBeenCalledOnce()
   })
+  it('ignores a validators answer that is not an object and runs the handler', async () => {
+    const handler = vi.fn(page())
+    const validators = (() => 'v7') as unknown as ConditionalOptions['validators']
+    const res = await request(app(handler, { validators })).get('/').set('If-None-Match', '"v7"')
+    expect(res.status).toBe(200)
+    expect(handler).toHaveBeenCalledOnce()
+  })
 })
 
 describe('conditional(): hostile input', () => {

@@ -72,14 +72,18 @@ export function conditional(options: ConditionalOptions = {}): BriskMiddleware {
   if (!(metrics instanceof BriskMetrics))
     throw new BriskOptionError('metrics', metrics, 'a BriskMetrics instance')
   const logger = resolveLogger(options.logger)
-  let warnedMalformedTag = false
-
+  // An app mistake in what validators() answers is logged once, not per request.
+  let warned = false
+  const warnOnce = (message: string, value: unknown): void => {
+    if (warned) return
+    warned = true
+    logger.warn({ value }, message)
+  }
   const checkTag = (current: CurrentValidators): void => {
-    if (warnedMalformedTag || current.etag === undefined || parseEntityTag(current.etag) !== undefined) return
-    warnedMalformedTag = true
-    logger.warn(
-      { etag: current.etag },
+    if (current.etag === undefined || parseEntityTag(current.etag) !== undefined) return
+    warnOnce(
       'brisk conditional: validators() returned a malformed ETag (expected a quoted tag like "\\"v1\\"" or "W/\\"v1\\""); it is ignored',
+      current.etag,
     )
   }
 
@@ -99,7 +103,14 @@ export function conditional(options: ConditionalOptions = {}): BriskMiddleware {
     const conditionalRequest = hasPreconditions(req.headers)
 
     if (validators !== undefined && (safe || conditionalRequest)) {
-      const current = await validators(req)
+      const answered = await validators(req)
+      const current =
+        answered === undefined || answered === null || typeof answered === 'object' ? answered : undefined
+      if (current !== answered)
+        warnOnce(
+          'brisk conditional: validators() must answer an object, null or undefined; the answer is ignored',
+          answered,
+        )
       if (current !== undefined) {
         if (current !== null) checkTag(current)
         if (conditionalRequest) {

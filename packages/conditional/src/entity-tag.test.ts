@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { listMatches, parseEntityTag, strongCompare, weakCompare, type EntityTag } from './entity-tag.js'
 
@@ -73,5 +74,31 @@ describe('listMatches', () => {
   it('walks a hostile 100 KB list without matching or throwing', () => {
     const hostile = `${'"a", W/, ",'.repeat(10_000)}"`
     expect(listMatches(hostile, strong, 'weak')).toBe(false)
+  })
+})
+
+describe('listMatches against a reference split of well-formed lists', () => {
+  const opaque = fc.stringMatching(/^[!#-~]{0,8}$/).map((text) => `"${text}"`)
+  const member = fc.record({ weak: fc.boolean(), opaque })
+  const separator = fc.constantFrom(',', ', ', ' ,', ',\t', ' , ', ',,')
+
+  it('agrees with comparing every member, for weak and strong comparison', () => {
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 6 }), separator, member, (members, sep, current) => {
+        const field = members.map((m) => (m.weak ? `W/${m.opaque}` : m.opaque)).join(sep)
+        const weakExpected = members.some((m) => m.opaque === current.opaque)
+        const strongExpected = !current.weak && members.some((m) => !m.weak && m.opaque === current.opaque)
+        expect(listMatches(field, current, 'weak')).toBe(weakExpected)
+        expect(listMatches(field, current, 'strong')).toBe(strongExpected)
+      }),
+    )
+  })
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), member, (field, current) => {
+        expect(typeof listMatches(field, current, 'weak')).toBe('boolean')
+      }),
+    )
   })
 })

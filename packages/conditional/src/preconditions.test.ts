@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   evaluatePreconditions,
@@ -257,5 +258,26 @@ describe('the fresh package cases', () => {
     ],
   ] as const)('%s', (_description, request, current, isFresh) => {
     expect(evaluatePreconditions('GET', request, current)).toBe(isFresh ? 304 : 'proceed')
+  })
+})
+
+describe('evaluatePreconditions on arbitrary input', () => {
+  it('always answers proceed, 304 or 412 and never throws', () => {
+    const field = fc.option(fc.string({ unit: 'binary', maxLength: 120 }), { nil: undefined })
+    fc.assert(
+      fc.property(
+        fc.constantFrom('GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'OPTIONS'),
+        fc.record({
+          'if-match': field,
+          'if-none-match': field,
+          'if-modified-since': field,
+          'if-unmodified-since': field,
+        }),
+        fc.option(fc.record({ etag: field, lastModified: field }), { nil: null }),
+        (method, headers, current) => {
+          expect(['proceed', 304, 412]).toContain(evaluatePreconditions(method, headers, current))
+        },
+      ),
+    )
   })
 })
