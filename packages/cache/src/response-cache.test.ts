@@ -524,7 +524,7 @@ describe('cache()', () => {
       expect(t.calls).toBe(2)
     })
 
-    it('serves stale while one background request refreshes the entry (stale-while-revalidate)', async () => {
+    it('answers stale at once while one request refreshes the entry (stale-while-revalidate)', async () => {
       const t = setup({}, () => ok('v1', { 'cache-control': 'max-age=10, stale-while-revalidate=30' }))
       await t.run()
       t.clock.advance(15_000)
@@ -536,6 +536,8 @@ describe('cache()', () => {
         await gate
         return ok('v2', { 'cache-control': 'max-age=10, stale-while-revalidate=30' })
       })
+      const refreshing = t.run()
+      await new Promise((resolve) => setImmediate(resolve))
       const stale1 = await t.run()
       const stale2 = await t.run()
       expect(await bodyText(stale1)).toBe('v1')
@@ -543,20 +545,32 @@ describe('cache()', () => {
       expect(stale1.headers['cache-status']).toBe('brisk; hit; ttl=-5; detail=stale-while-revalidate')
       expect(t.calls).toBe(2)
       release()
-      await gate
-      await new Promise((resolve) => setImmediate(resolve))
+      expect(await bodyText(await refreshing)).toBe('v2')
       const fresh = await t.run()
       expect(await bodyText(fresh)).toBe('v2')
       expect(fresh.headers['cache-status']).toBe('brisk; hit; ttl=10')
       expect(t.metrics.get('cache.stale')).toBe(2)
+      expect(t.calls).toBe(2)
     })
 
     it('uses the staleWhileRevalidate option when the response has no such directive', async () => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
       const t = setup({ staleWhileRevalidate: '30s' })
       await t.run()
       t.clock.advance(70_000)
+      t.setHandler(async () => {
+        await gate
+        return ok('new', { 'cache-control': 'max-age=60' })
+      })
+      const refreshing = t.run()
+      await new Promise((resolve) => setImmediate(resolve))
       const res = await t.run()
       expect(res.headers['cache-status']).toBe('brisk; hit; ttl=-10; detail=stale-while-revalidate')
+      release()
+      await refreshing
     })
 
     it('serves stale when the app throws within stale-if-error', async () => {

@@ -463,29 +463,29 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     return undefined
   }
 
-  /** stale-while-revalidate: one background refresh per stale entry, its result only stored. */
-  const refreshInBackground = (
+  /**
+   * stale-while-revalidate (RFC 5861 §3): one request refreshes the stale entry while every other
+   * request for it is answered stale at once. The refreshing request waits for the app itself:
+   * the adapters run the app inside a request, so a refresh detached from every request (after
+   * the response was written) cannot be captured safely there.
+   */
+  const refreshStale = async (
     req: BriskRequest,
     next: NextWithRequest,
     primaryKey: string,
     marker: VaryMeta | undefined,
     authenticated: boolean,
     stale: StaleEntry,
-  ): void => {
-    if (o.coalesceTimeout !== undefined && coalescer.inFlight(stale.storeKey) !== undefined) return
+  ): Promise<BriskResponse> => {
     const settle = coalescer.lead(stale.storeKey)
-    forward(req, next, primaryKey, marker, 'stale', authenticated, stale).then(
-      (forwarded) => {
-        // Nobody reads this response: drain a streamed body so that it can be stored.
-        const body = forwarded.response.body
-        if (body instanceof Readable) body.resume()
-        forwarded.outcome.then(settle, () => settle(undefined))
-      },
-      (error: unknown) => {
-        settle(undefined)
-        o.logger.debug({ err: error }, 'brisk cache: background revalidation failed')
-      },
-    )
+    try {
+      const forwarded = await forward(req, next, primaryKey, marker, 'stale', authenticated, stale)
+      forwarded.outcome.then(settle, () => settle(undefined))
+      return forwarded.response
+    } catch (error) {
+      settle(undefined)
+      throw error
+    }
   }
 
   const invalidate = async (req: BriskRequest, res: BriskResponse): Promise<void> => {
@@ -560,8 +560,10 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         return serve(entry, req, { hit: true, ttl: remaining / 1000, detail: 'max-stale' }, now)
       }
       if (-remaining < meta.staleWhileRevalidate) {
+        if (method === 'GET' && coalescer.inFlight(stale.storeKey) === undefined) {
+          return refreshStale(req, next, primaryKey, found.marker, authenticated, stale)
+        }
         metrics.inc('cache.stale')
-        if (method === 'GET') refreshInBackground(req, next, primaryKey, found.marker, authenticated, stale)
         return serve(entry, req, staleInfo(entry, 'stale-while-revalidate', now), now)
       }
     }

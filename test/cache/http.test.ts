@@ -1,0 +1,254 @@
+/**
+ * The response cache over real sockets, through every adapter: node:http (`withBrisk`),
+ * Koa 3 (`toKoa`) and Express 5 (`toExpress`), with the same cases for each.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { cache, memoryStore, type CacheOptions, type CacheStore, type ResponseCache } from '@brisk/cache'
+import { BriskMetrics } from '@brisk/core'
+import { toExpress } from '@brisk/express'
+import { toKoa } from '@brisk/koa'
+import { brisk as nodeContext, withBrisk } from '@brisk/node'
+import express from 'express'
+import Koa from 'koa'
+import request from 'supertest'
+import { afterEach, describe, expect, it } from 'vitest'
+
+/** What a test route answers, framework-neutral: each adapter's app renders it its own way. */
+interface Reply {
+  status?: number
+  headers?: Record<string, string>
+  /** A string, or chunks written one by one (a streamed response). */
+  body: string | string[]
+  /** Route freshness declared through the request-context helper, in ms. */
+  cacheFor?: { ttl: number; tags?: string[] }
+}
+
+type Route = (req: IncomingMessage) => Reply | Promise<Reply>
+
+/** Writes a reply with plain node:http calls (Express and node:http handlers alike). */
+async function writeNode(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
+  const reply = await route(req)
+  if (reply.cacheFor !== undefined) {
+    nodeContext(req).cacheFor(reply.cacheFor.ttl, { tags: reply.cacheFor.tags ?? [] })
+  }
+  res.statusCode = reply.status ?? 200
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value)
+  if (typeof reply.body === 'string') {
+    res.end(reply.body)
+    return
+  }
+  for (const chunk of reply.body) res.write(chunk)
+  res.end()
+}
+
+type Build = (mw: ResponseCache, route: Route) => Server
+
+const adapters: Array<[name: string, build: Build]> = [
+  [
+    'node:http',
+    (mw, route) => createServer(withBrisk(mw, (req, res) => writeNode(req, res, route), { logger: false })),
+  ],
+  [
+    'Koa 3',
+    (mw, route) => {
+      const app = new Koa()
+      app.silent = true
+      app.use(toKoa(mw))
+      app.use(async (ctx) => {
+        const reply = await route(ctx.req)
+        if (reply.cacheFor !== undefined) {
+          nodeContext(ctx.req).cacheFor(reply.cacheFor.ttl, { tags: reply.cacheFor.tags ?? [] })
+        }
+        ctx.status = reply.status ?? 200
+        for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value)
+        ctx.body = typeof reply.body === 'string' ? reply.body : reply.body.join('')
+      })
+      return createServer(app.callback())
+    },
+  ],
+  [
+    'Express 5',
+    (mw, route) => {
+      const app = express()
+      app.disable('etag')
+      app.disable('x-powered-by')
+      app.use(toExpress(mw))
+      app.use((req, res, next) => {
+        writeNode(req, res, route).catch(next)
+      })
+      return createServer(app)
+    },
+  ],
+]
+
+const servers: Server[] = []
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+async function listen(server: Server): Promise<string> {
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+describe.each(adapters)('cache() through %s', (_name, build) => {
+  function serve(route: Route, options: CacheOptions = {}) {
+    const metrics = new BriskMetrics()
+    const mw = cache({ logger: false, metrics, ...options })
+    let calls = 0
+    const server = build(mw, (req) => {
+      calls++
+      return route(req)
+    })
+    servers.push(server)
+    return {
+      mw,
+      metrics,
+      server,
+      get calls() {
+        return calls
+      },
+    }
+  }
+
+  it('answers the second GET from the cache with the same bytes', async () => {
+    const t = serve(() => ({
+      headers: { 'cache-control': 'max-age=60', 'content-type': 'text/html' },
+      body: '<p>hi</p>',
+    }))
+    const first = await request(t.server).get('/page')
+    const second = await request(t.server).get('/page')
+    expect(first.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+    expect(second.headers['cache-status']).toMatch(/^brisk; hit; ttl=\d+$/)
+    expect(second.text).toBe('<p>hi</p>')
+    expect(second.headers['content-type']).toMatch(/^text\/html/)
+    expect(second.headers.age).toBeDefined()
+    expect(t.calls).toBe(1)
+  })
+
+  it('answers HEAD from the stored GET without a body', async () => {
+    const t = serve(() => ({ headers: { 'cache-control': 'max-age=60' }, body: 'twelve bytes' }))
+    await request(t.server).get('/page')
+    const head = await request(t.server).head('/page')
+    expect(head.status).toBe(200)
+    expect(head.headers['content-length']).toBe('12')
+    expect(head.headers['cache-status']).toMatch(/^brisk; hit/)
+    expect(t.calls).toBe(1)
+  })
+
+  it('never shows one user the page of another, even when the page claims to be cacheable', async () => {
+    const t = serve(
+      (req) => ({
+        // A careless app marks a personal page cacheable: the session cookie still keeps it private.
+        headers: { 'cache-control': 'max-age=60' },
+        body: `hello ${/sid=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? 'guest'}`,
+      }),
+      { sessionCookies: ['sid'] },
+    )
+    const alice = await request(t.server).get('/me').set('Cookie', 'sid=alice')
+    const bob = await request(t.server).get('/me').set('Cookie', 'sid=bob')
+    const guest = await request(t.server).get('/me')
+    const alice2 = await request(t.server).get('/me').set('Cookie', 'theme=dark; sid=alice')
+    expect(alice.text).toBe('hello alice')
+    expect(bob.text).toBe('hello bob')
+    expect(guest.text).toBe('hello guest')
+    expect(alice2.text).toBe('hello alice')
+    expect(bob.headers['cache-status']).toBe('brisk; fwd=bypass; detail=session-cookie')
+  })
+
+  it('never stores a response that sets a cookie', async () => {
+    let n = 0
+    const t = serve(() => ({
+      headers: { 'cache-control': 'public, max-age=60', 'set-cookie': `visit=${++n}` },
+      body: `visit ${n}`,
+    }))
+    await request(t.server).get('/page')
+    const second = await request(t.server).get('/page')
+    expect(second.text).toBe('visit 2')
+    expect(second.headers['set-cookie']).toEqual(['visit=2'])
+  })
+
+  it('calls the app once for 200 concurrent misses', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // Count lookups: once all 200 requests have looked up the key, they are either the one fetching
+    // or waiting for it, so the app may answer.
+    const store = memoryStore()
+    let lookups = 0
+    const counting: CacheStore = {
+      ...store,
+      name: store.name,
+      get: async (key) => {
+        const entry = await store.get(key)
+        if (++lookups === 200) setImmediate(release)
+        return entry
+      },
+      set: (key, entry, options) => store.set(key, entry, options),
+      delete: (key) => store.delete(key),
+      deleteByTag: (tag) => store.deleteByTag(tag),
+      clear: () => store.clear(),
+    }
+    const t = serve(
+      async () => {
+        await gate
+        return { headers: { 'cache-control': 'max-age=60' }, body: 'popular' }
+      },
+      { store: counting },
+    )
+    const base = await listen(t.server)
+    const responses = await Promise.all(Array.from({ length: 200 }, () => fetch(`${base}/hot`)))
+    const bodies = await Promise.all(responses.map((res) => res.text()))
+    expect(t.calls).toBe(1)
+    expect(bodies.every((body) => body === 'popular')).toBe(true)
+    expect(t.metrics.get('cache.coalesced')).toBe(199)
+  })
+
+  it('stores a response written in chunks', async () => {
+    const t = serve(() => ({ headers: { 'cache-control': 'max-age=60' }, body: ['chunk 1, ', 'chunk 2'] }))
+    const first = await request(t.server).get('/stream')
+    expect(first.text).toBe('chunk 1, chunk 2')
+    const second = await request(t.server).get('/stream')
+    expect(second.text).toBe('chunk 1, chunk 2')
+    expect(second.headers['cache-status']).toMatch(/^brisk; hit/)
+    expect(t.calls).toBe(1)
+  })
+
+  it('keeps the route lifetime and tags declared with cacheFor, and purges by tag', async () => {
+    const t = serve((req) => ({ body: `post ${req.url}`, cacheFor: { ttl: 60_000, tags: ['post:1'] } }))
+    await request(t.server).get('/posts/1')
+    const hit = await request(t.server).get('/posts/1')
+    expect(hit.headers['cache-status']).toMatch(/^brisk; hit/)
+    await t.mw.purgeTag('post:1')
+    const after = await request(t.server).get('/posts/1')
+    expect(after.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+    expect(t.calls).toBe(2)
+  })
+
+  it('hides the Cache-Tag header from clients', async () => {
+    const t = serve(() => ({ headers: { 'cache-control': 'max-age=60', 'cache-tag': 'a,b' }, body: 'x' }))
+    const first = await request(t.server).get('/page')
+    const second = await request(t.server).get('/page')
+    expect(first.headers['cache-tag']).toBeUndefined()
+    expect(second.headers['cache-tag']).toBeUndefined()
+  })
+
+  it('invalidates a URL after a successful POST to it', async () => {
+    let version = 1
+    const t = serve((req) =>
+      req.method === 'POST'
+        ? { status: 201, body: `v${++version}` }
+        : { headers: { 'cache-control': 'max-age=60' }, body: `v${version}` },
+    )
+    await request(t.server).get('/doc')
+    await request(t.server).post('/doc')
+    const after = await request(t.server).get('/doc')
+    expect(after.text).toBe('v2')
+  })
+})
