@@ -100,6 +100,18 @@ describe('getOrSet', () => {
     expect(new Set(values)).toEqual(new Set(['computed']))
   })
 
+  it('makes one store read for 1,000 concurrent calls on a cached key', async () => {
+    const inner = memoryStore()
+    const get = vi.fn((key: string) => inner.get(key))
+    const { cache } = setup({ store: { ...inner, get } })
+    await cache.set('hot', 'value')
+    const values = await Promise.all(
+      Array.from({ length: 1000 }, () => cache.getOrSet('hot', () => 'recomputed')),
+    )
+    expect(new Set(values)).toEqual(new Set(['value']))
+    expect(get).toHaveBeenCalledTimes(1)
+  })
+
   it('runs one factory per key when concurrent calls ask for different keys', async () => {
     const { cache } = setup()
     const factory = vi.fn(async (key: string) => `value of ${key}`)

@@ -41,6 +41,39 @@ describe('jsonOrV8Serializer', () => {
     if (value instanceof Buffer) expect(Buffer.isBuffer(back)).toBe(true)
   })
 
+  it('round-trips an Error with its name and message', () => {
+    const back = jsonOrV8Serializer.deserialize(jsonOrV8Serializer.serialize(new RangeError('too far')))
+    expect(back).toBeInstanceOf(RangeError)
+    expect((back as Error).message).toBe('too far')
+  })
+
+  it('round-trips an ArrayBuffer', () => {
+    const back = jsonOrV8Serializer.deserialize(jsonOrV8Serializer.serialize(new Uint8Array([1, 2]).buffer))
+    expect(back).toBeInstanceOf(ArrayBuffer)
+    expect([...new Uint8Array(back as ArrayBuffer)]).toEqual([1, 2])
+  })
+
+  it('gives shared references in plain data back as equal copies (JSON has no references)', () => {
+    const shared = { n: 1 }
+    const back = jsonOrV8Serializer.deserialize(jsonOrV8Serializer.serialize({ a: shared, b: shared })) as {
+      a: object
+      b: object
+    }
+    expect(back.a).toEqual(back.b)
+    expect(back.a).not.toBe(back.b)
+  })
+
+  it('keeps a shared reference shared when the value takes the v8 path', () => {
+    const shared = { n: 1 }
+    const back = jsonOrV8Serializer.deserialize(
+      jsonOrV8Serializer.serialize({ a: shared, b: shared, at: new Date(0) }),
+    ) as {
+      a: object
+      b: object
+    }
+    expect(back.a).toBe(back.b)
+  })
+
   it('keeps a cycle', () => {
     const node: { self?: unknown; n: number } = { n: 1 }
     node.self = node
@@ -93,6 +126,8 @@ describe('jsonOrV8Serializer', () => {
     ['a symbol', Symbol('s')],
     ['an object holding a function', { f: () => 1 }],
     ['a WeakMap', new WeakMap()],
+    ['a WeakSet', new WeakSet()],
+    ['a Promise', Promise.resolve(1)],
   ])('refuses %s', (_label, value) => {
     expect(() => jsonOrV8Serializer.serialize(value)).toThrow()
   })
