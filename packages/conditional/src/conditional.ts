@@ -1,5 +1,5 @@
 import {
-  BriskMetrics,
+  type BriskMetrics,
   BriskOptionError,
   defaultMetrics,
   headerValue,
@@ -69,8 +69,11 @@ export function conditional(options: ConditionalOptions = {}): BriskMiddleware {
     )
   }
   const metrics = options.metrics ?? defaultMetrics
-  if (!(metrics instanceof BriskMetrics))
-    throw new BriskOptionError('metrics', metrics, 'a BriskMetrics instance')
+  // Duck-typed rather than instanceof: a second copy of @brisk/core (bundled, or dist next
+  // to sources) makes a genuine BriskMetrics fail instanceof.
+  if (typeof (metrics as Partial<BriskMetrics> | null)?.inc !== 'function') {
+    throw new BriskOptionError('metrics', metrics, 'a BriskMetrics instance (an object with inc(name))')
+  }
   const logger = resolveLogger(options.logger)
   // An app mistake in what validators() answers is logged once, not per request.
   let warned = false
