@@ -10,6 +10,7 @@ import { createDataCache, type DataCache } from '../../packages/cache/src/data/i
 import { redisStore, type RedisStore } from '../../packages/cache/src/stores/redis-store.js'
 import {
   REDIS_URL,
+  redisCommand,
   sharedRedisAvailable,
   startRedisCluster,
   startRedisServer,
@@ -180,7 +181,7 @@ describe.runIf(runRedis)('data cache on Redis Cluster', () => {
   redisBehaviour(prefix, () => new Cluster(cluster.startupNodes))
 })
 
-describe.runIf(runRedis)('data cache when Redis stops mid-run', () => {
+describe.runIf(runRedis)('data cache when Redis stops or stalls mid-run', () => {
   let server: RedisProcess
   let client: Redis
   let store: RedisStore
@@ -228,5 +229,14 @@ describe.runIf(runRedis)('data cache when Redis stops mid-run', () => {
     const after = vi.fn(() => 'recomputed')
     expect(await cache.getOrSet('after', after)).toBe('back')
     expect(after).not.toHaveBeenCalled()
+  })
+
+  it('computes the value when Redis answers slower than the store timeout', async () => {
+    expect(await cache.getOrSet('slow', () => 'cached')).toBe('cached')
+    // Every client's commands stall for 2 s, far beyond the store's 300 ms timeout.
+    expect(await redisCommand(server.port, 'CLIENT PAUSE 2000 ALL')).toMatch(/^\+OK/)
+    const factory = vi.fn(() => 'computed while Redis stalls')
+    expect(await cache.getOrSet('stalled', factory)).toBe('computed while Redis stalls')
+    expect(factory).toHaveBeenCalledTimes(1)
   })
 })
