@@ -11,6 +11,7 @@ import {
   type RedisCluster,
   type RedisProcess,
 } from '../../../../test/support/redis-server.js'
+import { startRedisSentinel, type RedisSentinel } from '../../../../test/stores/redis-sentinel.js'
 import { redisStore, type RedisStore } from './redis-store.js'
 
 // Redis tests run whenever a server answers, and always on CI (where a missing server fails them).
@@ -285,6 +286,30 @@ describe.runIf(runRedis)('redisStore on Redis Cluster', () => {
     const again = await store.lock('render', 10_000)
     expect(again).toBeTypeOf('function')
     await again!()
+  })
+})
+
+describe.runIf(runRedis)('redisStore through Sentinel', () => {
+  let sentinel: RedisSentinel
+  let client: Redis
+
+  beforeAll(async () => {
+    sentinel = await startRedisSentinel()
+    client = new Redis({ sentinels: sentinel.sentinels, name: sentinel.name })
+  })
+
+  afterAll(async () => {
+    await client?.quit()
+    await sentinel?.stop()
+  })
+
+  it('works with a client that finds its master through Sentinel', async () => {
+    const store = redisStore({ client, prefix: 'sentinel:', timeout: '2s', logger: false })
+    await store.set('k', { meta: { via: 'sentinel' }, body: allBytes }, { ttl: 60_000, tags: ['t'] })
+    const entry = await store.get('k')
+    expect(entry?.body.equals(allBytes)).toBe(true)
+    expect(await redisCommand(sentinel.master.port, 'EXISTS sentinel:e:k')).toMatch(/^:1/)
+    expect(await store.deleteByTag('t')).toBe(1)
   })
 })
 

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { BackendUnavailableError, BriskOptionError } from '@brisk/core'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   REDIS_URL,
   sharedRedisAvailable,
+  startRedisCluster,
   startRedisServer,
+  type RedisCluster,
   type RedisProcess,
 } from '../../../../test/support/redis-server.js'
 import { memoryStore } from './memory-store.js'
@@ -99,6 +101,16 @@ describe.runIf(runRedis)('tieredStore across two instances', () => {
     expect((await b.l1.get('fill'))?.body.toString()).toBe('from-l2')
     clock.advance(1_001)
     expect(await b.l1.get('fill')).toBeUndefined()
+  })
+
+  it('keeps an L1 copy that holds only its own bytes, not the buffer Redis read it into', async () => {
+    const b = await instance()
+    await l2.set('own-bytes', entry('payload'), { ttl: 60_000 })
+    const served = await b.get('own-bytes')
+    const kept = await b.l1.get('own-bytes')
+    expect(kept?.body.toString()).toBe('payload')
+    expect(kept?.body.buffer.byteLength).toBe(kept?.body.byteLength)
+    expect(served).toBe(kept)
   })
 
   it('indexes an L1 copy filled from L2 under the entry tags', async () => {
@@ -238,6 +250,52 @@ describe.runIf(runRedis)('tieredStore when Redis goes down', () => {
 
     await store.set('after', entry('back'), { ttl: 60_000 })
     expect((await store.get('after'))?.body.toString()).toBe('back')
+  })
+})
+
+describe.runIf(runRedis)('tieredStore on Redis Cluster', () => {
+  let cluster: RedisCluster
+  const clients: Cluster[] = []
+  const stores: TieredStore[] = []
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3)
+  })
+
+  afterAll(async () => {
+    for (const store of stores) await store.close?.()
+    for (const client of clients) await client.quit()
+    await cluster?.stop()
+  })
+
+  async function instance(): Promise<TieredStore> {
+    const client = new Cluster(cluster.startupNodes)
+    clients.push(client)
+    const store = tieredStore({
+      l1: memoryStore(),
+      l2: redisStore({ client, prefix: 'tiered-cluster:', timeout: '2s', logger: false }),
+      logger: false,
+    })
+    stores.push(store)
+    await store.ready()
+    return store
+  }
+
+  it("delivers a purge by tag across slots to the other instance's L1", async () => {
+    const a = await instance()
+    const b = await instance()
+    const keys = Array.from({ length: 20 }, (_, i) => `/posts/${i}`)
+    for (const key of keys) await setSeenBy(a, b, key, entry(key), { ttl: 60_000, tags: ['posts'] })
+    for (const key of keys) await b.get(key)
+    for (const key of keys) expect(await b.l1.get(key)).toBeDefined()
+
+    const seen = nextInvalidation(b, (e) => e.kind === 'tag')
+    expect(await a.deleteByTag('posts')).toBe(20)
+    await seen
+    for (const key of keys) {
+      expect(await b.l1.get(key)).toBeUndefined()
+      expect(await b.get(key)).toBeUndefined()
+    }
   })
 })
 

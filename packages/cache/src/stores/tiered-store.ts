@@ -198,8 +198,15 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
       const remote = await l2.get(key)
       if (remote === undefined) return undefined
       const ttl = l1Ttl(remote)
-      if (ttl > 0 && startedAt === epoch) await l1.set(key, remote, { ttl, tags: remote.tags })
-      return remote
+      if (!(ttl > 0) || startedAt !== epoch) return remote
+      // The Redis parser hands out bodies as views into its read buffers; an L1 copy that kept
+      // such a view would hold the whole buffer while L1 counts only the body. One copy per
+      // fill (a miss), none per hit.
+      const body =
+        remote.body.byteLength === remote.body.buffer.byteLength ? remote.body : ownCopy(remote.body)
+      const copy: StoreEntry = body === remote.body ? remote : { ...remote, body }
+      await l1.set(key, copy, { ttl, tags: remote.tags })
+      return copy
     },
 
     async set(key: string, entry: StoreEntry, setOptions: StoreSetOptions) {
@@ -248,6 +255,13 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
     await publish(message)
     return result
   }
+}
+
+/** A copy in memory of its own (not a slice of Node's shared 8 KB pool, which would pin the pool). */
+function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength)
+  bytes.copy(copy)
+  return copy
 }
 
 function parseMessage(raw: string): InvalidationMessage | undefined {
