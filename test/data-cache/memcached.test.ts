@@ -3,7 +3,7 @@
  */
 import { BriskMetrics } from '@brisk/core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createDataCache, type DataCache } from '../../packages/cache/src/data/index.js'
+import { createDataCache } from '../../packages/cache/src/data/index.js'
 import { memcachedStore, type MemcachedStore } from '../../packages/cache/src/stores/memcached-store.js'
 import { startMemcached, type MemcachedProcess } from '../stores/memcached-server.js'
 
