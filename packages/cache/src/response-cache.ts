@@ -440,8 +440,9 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     authenticated: boolean,
     timeout: number,
   ): Promise<SharedOutcome | undefined> => {
-    const deadline = clock.now() + timeout
-    for (let attempt = 0; clock.now() < deadline; attempt++) {
+    // Real time, not the cache clock: this is how long this request waits, not an age.
+    const deadline = Date.now() + timeout
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
       const pause = PEER_POLL_MS[Math.min(attempt, PEER_POLL_MS.length - 1)] as number
       await new Promise((resolve) => setTimeout(resolve, pause))
       let found: Lookup

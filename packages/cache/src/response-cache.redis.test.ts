@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto'
+import type { BriskRequest, BriskResponse } from '@brisk/core'
+import { BriskMetrics } from '@brisk/core'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  REDIS_URL,
+  sharedRedisAvailable,
+  startRedisServer,
+  type RedisProcess,
+} from '../../../test/support/redis-server.js'
+import { cache, type ResponseCache } from './response-cache.js'
+import type { CacheStore } from './store.js'
+import { memoryStore, redisStore, tieredStore, type RedisStore, type TieredStore } from './stores/index.js'
+
+// Redis tests run whenever a server answers, and always on CI (where a missing server fails them).
+const runRedis = Boolean(process.env.CI) || (await sharedRedisAvailable())
+
+const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
+
+function request(url: string, headers: Record<string, string> = {}): BriskRequest {
+  return { method: 'GET', url, headers, clientAddress: '127.0.0.1', hints: {} }
+}
+
+/** One "process": its own cache (own coalescer) on a store, and a counter of app calls. */
+function instance(store: CacheStore, handler: (req: BriskRequest) => Promise<BriskResponse> | BriskResponse) {
+  const metrics = new BriskMetrics()
+  const mw: ResponseCache = cache({ store, logger: false, metrics })
+  const counter = { calls: 0 }
+  const run = (req: BriskRequest) =>
+    mw(req, () => {
+      counter.calls++
+      return Promise.resolve(handler(req))
+    })
+  return { mw, run, counter, metrics }
+}
+
+const cacheable = (body: Buffer | string, headers: Record<string, string> = {}): BriskResponse => ({
+  status: 200,
+  headers: { 'cache-control': 'max-age=60', 'content-type': 'application/octet-stream', ...headers },
+  body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+})
+
+describe.runIf(runRedis)('cache() on redisStore (shared Redis, private prefix)', () => {
+  const prefix = `brisk-test:${randomBytes(6).toString('hex')}:`
+  const clients: Redis[] = []
+  let storeA: RedisStore
+  let storeB: RedisStore
+
+  beforeAll(() => {
+    const make = () => {
+      const client = new Redis(REDIS_URL)
+      clients.push(client)
+      // A shared machine may be slow; the guard's own timeout is tested on a private server.
+      return redisStore({ client, prefix, timeout: '2s', logger: false })
+    }
+    storeA = make()
+    storeB = make()
+  })
+
+  afterAll(async () => {
+    await storeA.clear()
+    for (const client of clients) await client.quit()
+  })
+
+  it('serves from one process a response another process stored, byte for byte', async () => {
+    const a = instance(storeA, () => cacheable(allBytes))
+    const b = instance(storeB, () => cacheable('wrong'))
+    await a.run(request('/bytes'))
+    const hit = await b.run(request('/bytes'))
+    expect(b.counter.calls).toBe(0)
+    expect(hit.headers['cache-status']).toMatch(/^brisk; hit; ttl=(59|60)$/)
+    expect(Buffer.isBuffer(hit.body) && hit.body.equals(allBytes)).toBe(true)
+  })
+
+  it('keeps variants apart and purges them all by URL from another process', async () => {
+    const a = instance(storeA, (req) =>
+      cacheable(`lang ${String(req.headers['accept-language'])}`, { vary: 'Accept-Language' }),
+    )
+    const b = instance(storeB, () => cacheable('b'))
+    await a.run(request('/vary', { 'accept-language': 'en' }))
+    await a.run(request('/vary', { 'accept-language': 'fr' }))
+    const fr = await b.run(request('/vary', { 'accept-language': 'fr' }))
+    expect(String(fr.body)).toBe('lang fr')
+    await b.mw.purgeUrl('/vary')
+    const after = await a.run(request('/vary', { 'accept-language': 'fr' }))
+    expect(after.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+  })
+
+  it('purges by tag from another process', async () => {
+    const a = instance(storeA, () => cacheable('tagged', { 'cache-tag': 'post:7' }))
+    await a.run(request('/tagged'))
+    const b = instance(storeB, () => cacheable('b'))
+    expect(await b.mw.purgeTag('post:7')).toBe(1)
+    expect((await a.run(request('/tagged'))).headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+  })
+
+  it('calls the app once for concurrent misses in two processes (store lock)', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // Whichever process loses the race for the lock opens the gate: the winner's app answers
+    // only once the other process is waiting for it.
+    const losingOpensGate = (store: RedisStore): CacheStore => ({
+      name: store.name,
+      get: (key) => store.get(key),
+      set: (key, entry, options) => store.set(key, entry, options),
+      delete: (key) => store.delete(key),
+      deleteByTag: (tag) => store.deleteByTag(tag),
+      clear: () => store.clear(),
+      lock: async (key, ttl) => {
+        const held = await store.lock(key, ttl)
+        if (held === undefined) release()
+        return held
+      },
+    })
+    const app = async () => {
+      await gate
+      return cacheable('once')
+    }
+    const a = instance(losingOpensGate(storeA), app)
+    const b = instance(losingOpensGate(storeB), app)
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).run(request('/stampede'))),
+    )
+    expect(a.counter.calls + b.counter.calls).toBe(1)
+    for (const res of responses) expect(String(res.body)).toBe('once')
+  })
+})
+
+describe.runIf(runRedis)('cache() on tieredStore (memory over Redis)', () => {
+  const prefix = `brisk-test:${randomBytes(6).toString('hex')}:`
+  const clients: Redis[] = []
+  const stores: TieredStore[] = []
+
+  async function tiered(): Promise<TieredStore> {
+    const client = new Redis(REDIS_URL)
+    clients.push(client)
+    const store = tieredStore({
+      l1: memoryStore({ maxSize: '1 MB' }),
+      l2: redisStore({ client, prefix, timeout: '2s', logger: false }),
+      logger: false,
+    })
+    stores.push(store)
+    await store.ready()
+    return store
+  }
+
+  afterAll(async () => {
+    await stores[0]?.clear()
+    for (const store of stores) await store.close?.()
+    for (const client of clients) await client.quit()
+  })
+
+  it('answers a hit stored by another instance, and a tag purge reaches both', async () => {
+    const a = instance(await tiered(), () => cacheable('tiered', { 'surrogate-key': 'list' }))
+    const b = instance(await tiered(), () => cacheable('b'))
+    await a.run(request('/t'))
+    expect(String((await b.run(request('/t'))).body)).toBe('tiered')
+    expect((await a.run(request('/t'))).headers['cache-status']).toMatch(/^brisk; hit/)
+    await b.mw.purgeTag('list')
+    // The purge reaches A's L1 by pub/sub: wait until A no longer finds the entry.
+    for (let i = 0; i < 200; i++) {
+      if ((await a.mw.store.get('GET /t')) === undefined) break
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect((await a.run(request('/t'))).headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+  })
+})
+
+describe.runIf(runRedis)('cache() when Redis goes down', () => {
+  let server: RedisProcess
+  let client: Redis
+
+  beforeAll(async () => {
+    server = await startRedisServer()
+    client = new Redis(server.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false })
+    client.on('error', () => {})
+    if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve))
+  })
+
+  afterAll(async () => {
+    client.disconnect()
+    await server.stop()
+  })
+
+  it('answers every request from the app, marked as a bypass, while the store is down', async () => {
+    const store = redisStore({ client, prefix: 'down:', timeout: '200ms', logger: false })
+    const t = instance(store, () => cacheable('from app'))
+    await t.run(request('/x'))
+    expect((await t.run(request('/x'))).headers['cache-status']).toMatch(/^brisk; hit/)
+    await server.stop()
+    for (let i = 0; i < 3; i++) {
+      const res = await t.run(request('/x'))
+      expect(res.status).toBe(200)
+      expect(String(res.body)).toBe('from app')
+      expect(res.headers['cache-status']).toBe('brisk; fwd=bypass; detail=store-unavailable')
+    }
+    expect(t.metrics.get('cache.bypass')).toBe(3)
+  })
+})
