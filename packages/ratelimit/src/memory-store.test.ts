@@ -44,8 +44,20 @@ describe('MemoryStore', () => {
   it('forgets a key on reset', async () => {
     const store = new MemoryStore({ now: () => T0 })
     for (let i = 0; i < 3; i++) store.consumeSync('a', policies, 1)
-    await store.reset('a')
+    await store.reset('a', policies)
     expect(store.consumeSync('a', policies, 1).allowed).toBe(true)
+  })
+
+  it('keeps separate counters for limiters with different policies sharing the store', () => {
+    const store = new MemoryStore({ now: () => T0 })
+    const other = compilePolicies(
+      [{ limit: 1, window: '10s', algorithm: 'fixed-window', name: 'login' }],
+      'options',
+    )
+    for (let i = 0; i < 3; i++) store.consumeSync('a', policies, 1)
+    expect(store.consumeSync('a', other, 1).allowed).toBe(true)
+    expect(store.consumeSync('a', other, 1).allowed).toBe(false)
+    expect(store.consumeSync('a', policies, 1).allowed).toBe(false)
   })
 
   it('rejects a maxKeys that is not a positive whole number at creation', () => {

@@ -29,6 +29,8 @@ export class MemoryStore implements RateLimitStore {
   readonly name = 'memory'
   private readonly entries: LRUCache<string, Entry>
   private readonly now: () => number
+  /** Per policy list, a key prefix naming its policies: the Redis store keys the same way. */
+  private readonly prefixes = new WeakMap<readonly Policy[], string>()
 
   constructor(options: MemoryStoreOptions = {}) {
     const maxKeys = options.maxKeys ?? 100_000
@@ -49,7 +51,8 @@ export class MemoryStore implements RateLimitStore {
 
   consumeSync(key: string, policies: readonly Policy[], cost: number): Decision {
     const now = this.now()
-    let entry = this.entries.get(key)
+    const entryKey = this.prefix(policies) + key
+    let entry = this.entries.get(entryKey)
     if (entry !== undefined && entry.expiresAt <= now) entry = undefined
     const { allowed, steps } = evaluatePolicies(policies, entry === undefined ? [] : entry.states, now, cost)
     const outcomes: PolicyOutcome[] = new Array<PolicyOutcome>(steps.length)
@@ -60,9 +63,15 @@ export class MemoryStore implements RateLimitStore {
       if (step.ttlMs > ttl) ttl = step.ttlMs
     }
     if (allowed) {
-      const states = new Array<PolicyState>(steps.length)
-      for (let i = 0; i < steps.length; i++) states[i] = steps[i]!.next
-      this.entries.set(key, { states, expiresAt: now + ttl })
+      if (entry !== undefined) {
+        // Already the most recent entry (get() moved it): update in place.
+        for (let i = 0; i < steps.length; i++) entry.states[i] = steps[i]!.next
+        entry.expiresAt = now + ttl
+      } else {
+        const states = new Array<PolicyState>(steps.length)
+        for (let i = 0; i < steps.length; i++) states[i] = steps[i]!.next
+        this.entries.set(entryKey, { states, expiresAt: now + ttl })
+      }
     }
     return { allowed, outcomes }
   }
@@ -71,9 +80,22 @@ export class MemoryStore implements RateLimitStore {
     return Promise.resolve(this.consumeSync(key, policies, cost))
   }
 
-  reset(key: string): Promise<void> {
-    this.entries.delete(key)
+  reset(key: string, policies: readonly Policy[]): Promise<void> {
+    this.entries.delete(this.prefix(policies) + key)
     return Promise.resolve()
+  }
+
+  /**
+   * Two limiters sharing this store keep separate counters unless their policies are the
+   * same (same names and parameters), exactly as with the Redis store.
+   */
+  private prefix(policies: readonly Policy[]): string {
+    let prefix = this.prefixes.get(policies)
+    if (prefix === undefined) {
+      prefix = `${policies.map((p) => `${p.name}:${p.algorithm}:${p.limit}:${p.windowMs}:${p.burst}`).join('|')}\n`
+      this.prefixes.set(policies, prefix)
+    }
+    return prefix
   }
 }
 

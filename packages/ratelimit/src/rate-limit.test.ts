@@ -188,6 +188,30 @@ describe('rateLimit', () => {
     ).toEqual([200, 200, 429])
   })
 
+  it('hands the store a short digest instead of a huge key, still one counter per key', async () => {
+    const inner = memoryStore({ now: () => T0 })
+    const seen: string[] = []
+    const recording: RateLimitStore = {
+      name: 'recording',
+      consume: (key, policies, cost) => {
+        seen.push(key)
+        return inner.consume(key, policies, cost)
+      },
+      reset: (key, policies) => inner.reset(key, policies),
+    }
+    const huge = 'k'.repeat(1_000_000)
+    const limiter = rateLimit({
+      limit: 1,
+      window: '1m',
+      store: recording,
+      key: (req) => huge + String(req.headers['x-user']),
+    })
+    const alice = request('192.0.2.1', { 'x-user': 'alice' })
+    const bob = request('192.0.2.1', { 'x-user': 'bob' })
+    expect(await statuses(limiter, [alice, bob, alice])).toEqual([200, 200, 429])
+    expect(Math.max(...seen.map((key) => key.length))).toBeLessThanOrEqual(128)
+  })
+
   it('lets skipped requests through uncounted', async () => {
     const metrics = new BriskMetrics()
     const limiter = rateLimit({

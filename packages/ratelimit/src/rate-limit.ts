@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import {
   BriskOptionError,
   defaultMetrics,
@@ -15,6 +16,11 @@ import { compilePolicies, type Policy, type PolicyOptions } from './policy.js'
 import { refusal } from './refusal.js'
 
 const SHORTHAND = ['limit', 'window', 'algorithm', 'burst', 'name'] as const
+const MAX_KEY_LENGTH = 128
+
+function digest(key: string): string {
+  return `#${createHash('sha256').update(key).digest('base64url')}`
+}
 
 /**
  * Limits how often each client may call the routes behind it. Every policy must pass; a
@@ -67,11 +73,17 @@ export function rateLimit(options: RateLimitOptions): BriskMiddleware {
     throw new BriskOptionError('failureStatus', failureStatus, '429 or 503')
   }
   const insuranceOn = booleanOption(options.insurance, true, 'insurance')
+  const insuranceMaxKeys = options.insuranceMaxKeys ?? 10_000
+  if (!Number.isSafeInteger(insuranceMaxKeys) || insuranceMaxKeys < 1) {
+    throw new BriskOptionError('insuranceMaxKeys', insuranceMaxKeys, 'a whole number of 1 or more')
+  }
   // Per process, so N processes let through at most N times the limit while Redis is down.
   const insurance =
     failure === 'open' && insuranceOn && !(store instanceof MemoryStore)
-      ? new MemoryStore({ maxKeys: options.insuranceMaxKeys ?? 10_000 })
+      ? new MemoryStore({ maxKeys: insuranceMaxKeys })
       : undefined
+  // The memory store answers synchronously: calling it directly saves a promise per request.
+  const memory = store instanceof MemoryStore ? store : undefined
   const metrics = options.metrics ?? defaultMetrics
   const policyField = rateLimitPolicyField(policies)
   const names = policies.map((policy) => policy.name)
@@ -92,12 +104,17 @@ export function rateLimit(options: RateLimitOptions): BriskMiddleware {
     if (typeof key !== 'string') key = await key
     // A key function that returns nothing usable counts the client by address instead.
     if (typeof key !== 'string') key = clientKey(req.clientAddress, ipv6Subnet)
+    // Bounded: a huge API key or header value must not become a huge map or Redis key.
+    else if (key.length > MAX_KEY_LENGTH) key = digest(key)
     let units = typeof cost === 'number' ? cost : cost(req)
     if (!isCost(units)) units = 1
 
     let decision: Decision
     try {
-      decision = await store.consume(key, policies, units)
+      decision =
+        memory !== undefined
+          ? memory.consumeSync(key, policies, units)
+          : await store.consume(key, policies, units)
     } catch {
       // The store logged the incident once (BackendGuard); here only the policy applies.
       if (failure === 'closed') {
