@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { PassThrough } from 'node:stream'
 import type { BriskBody, BriskHeaders, BriskResponse } from './exchange.js'
+import { headCommitted } from './head-committed.js'
 import { currentWriter, type ResponseWriter } from './response-writer.js'
 
 /** Options of {@link captureResponse}. */
@@ -66,6 +67,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
   const writer = currentWriter(res)
   let state: State = 'idle'
   let settled = false
+  let committed = false
   let chunks: Buffer[] = []
   let buffered = 0
   let stream: PassThrough | undefined
@@ -82,12 +84,14 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
 
   const settle = (body: BriskBody): void => {
     settled = true
-    resolveResponse({
+    const response: BriskResponse = {
       status: res.statusCode,
       statusMessage: res.statusMessage,
       headers: snapshotHeaders(res),
       body,
-    })
+    }
+    if (committed) headCommitted.add(response)
+    resolveResponse(response)
   }
 
   const startStreaming = (): void => {
@@ -142,6 +146,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
     headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
   ): ServerResponse {
     res.statusCode = statusCode
+    committed = true
     if (typeof reason === 'string') res.statusMessage = reason
     else headers = reason
     if (Array.isArray(headers)) {
@@ -170,6 +175,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
     }
     const buffer = toBuffer(chunk, encoding)
     if (state === 'streaming') return (stream as PassThrough).write(buffer, cb)
+    committed = true
     append(buffer)
     if (cb !== undefined) process.nextTick(cb)
     // append() may have switched to streaming when the buffer limit was passed.

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { applyHeaders } from './apply-headers.js'
 import type { BriskResponse } from './exchange.js'
+import { headCommitted } from './head-committed.js'
 import type { ResponseWriter } from './response-writer.js'
 
 /**
@@ -35,7 +36,9 @@ export function writeResponse(
     res.statusCode = response.status
     if (response.statusMessage !== undefined) res.statusMessage = response.statusMessage
   }
+  const commitHead = headCommitted.has(response) && !res.headersSent
   if (body === null) {
+    if (commitHead) via.writeHead.call(res, res.statusCode)
     via.end.call(res)
     return Promise.resolve()
   }
@@ -43,9 +46,15 @@ export function writeResponse(
     // A Content-Length that disagrees with the bytes would corrupt the connection; the bytes
     // win. HEAD answers keep the length of the body they stand for (RFC 9110 §9.3.2).
     const declared = res.getHeader('content-length')
-    if (declared !== undefined && Number(declared) !== body.length && res.req?.method !== 'HEAD') {
+    if (
+      declared !== undefined &&
+      Number(declared) !== body.length &&
+      res.req?.method !== 'HEAD' &&
+      !res.headersSent
+    ) {
       res.setHeader('content-length', String(body.length))
     }
+    if (commitHead) via.writeHead.call(res, res.statusCode)
     via.end.call(res, body)
     return Promise.resolve()
   }

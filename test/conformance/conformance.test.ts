@@ -1,0 +1,77 @@
+/**
+ * The adapter conformance suite: one table of cases (cases.ts), each run against Express 4,
+ * Express 5, Koa 2, Koa 3 and node:http, first as the app alone, then with an identity brisk
+ * middleware (`passThrough`) in front. With brisk, every response must be what the app sends
+ * without it — status, reason phrase, headers (but Date / Connection / Keep-Alive), body bytes —
+ * SSE events must arrive while the stream is open, and no request may hang or leave listeners
+ * behind on the keep-alive connection.
+ */
+import { Agent } from 'node:http'
+import type { Socket } from 'node:net'
+import { passThrough } from '@brisk/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CASES, type ConformanceCase } from './cases.js'
+import { disconnectMidResponse, readFull, readSse, type Observed } from './client.js'
+import { FRAMEWORKS, startServer, type RunningServer } from './servers.js'
+
+function listenerCounts(socket: Socket): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const event of socket.eventNames()) counts[String(event)] = socket.listenerCount(event)
+  return counts
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Runs a case against a server; `full` cases run several times over one connection. */
+async function observe(server: RunningServer, entry: ConformanceCase): Promise<Observed> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  try {
+    if (entry.client === 'sse') return await readSse(server.port, entry, agent)
+    if (entry.client === 'disconnect') return await disconnectMidResponse(server.port, entry, agent)
+    const repeat = entry.repeat ?? 3
+    const first = await readFull(server.port, entry, agent)
+    await turn()
+    const socket = server.sockets.at(-1)!
+    const before = listenerCounts(socket)
+    for (let run = 1; run < repeat; run++) {
+      expect(await readFull(server.port, entry, agent)).toEqual(first)
+    }
+    await turn()
+    if (repeat > 1 && !socket.destroyed) expect(listenerCounts(socket)).toEqual(before)
+    return first
+  } finally {
+    agent.destroy()
+  }
+}
+
+function checkReference(observed: Observed, expected: ConformanceCase['expect']): void {
+  expect(observed.status).toBe(expected.status)
+  if (expected.body !== undefined) {
+    expect(observed.bodyLength).toBe(Buffer.byteLength(expected.body))
+    expect(Buffer.from(observed.bodyStart, 'latin1').toString()).toBe(expected.body)
+  }
+  if (expected.bodyLength !== undefined) expect(observed.bodyLength).toBe(expected.bodyLength)
+  for (const [name, value] of Object.entries(expected.header ?? {})) {
+    expect(observed.headers.find(([field]) => field === name)?.[1]).toMatch(new RegExp(`^${value}`))
+  }
+}
+
+describe.each(FRAMEWORKS)('adapter conformance on %s', (framework) => {
+  let plain: RunningServer
+  let wrapped: RunningServer
+  beforeAll(async () => {
+    plain = await startServer(framework, CASES)
+    wrapped = await startServer(framework, CASES, passThrough)
+  })
+  afterAll(async () => {
+    await plain.close()
+    await wrapped.close()
+  })
+
+  it.each(CASES.map((entry) => [entry.name, entry] as const))('%s', async (_name, entry) => {
+    const reference = await observe(plain, entry)
+    checkReference(reference, entry.expect)
+    const throughBrisk = await observe(wrapped, entry)
+    expect(throughBrisk).toEqual(reference)
+  })
+})
