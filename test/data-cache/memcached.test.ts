@@ -38,7 +38,7 @@ describe('data cache on Memcached', () => {
   })
 
   afterAll(async () => {
-    await Promise.all(stores.map((store) => store.close()))
+    await Promise.all(stores.map((store) => store.close?.()))
     await server?.stop()
   })
 

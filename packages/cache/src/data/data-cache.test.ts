@@ -376,6 +376,30 @@ describe('tags and namespaces', () => {
     expect(await cache.get('post:43')).toEqual({ title: 'Other' })
   })
 
+  it('does not store a value computed while a purge happened, but still returns it', async () => {
+    const { cache } = setup()
+    const slow = deferred<string>()
+    const factory = vi.fn(() => slow.promise)
+    const pending = cache.getOrSet('post:1', factory, { tags: ['post:1'] })
+    await vi.waitFor(() => expect(factory).toHaveBeenCalled())
+    await cache.deleteByTag('post:1')
+    slow.resolve('read before the purge')
+    expect(await pending).toBe('read before the purge')
+    expect(await cache.has('post:1')).toBe(false)
+  })
+
+  it('does not store a value computed while its key was deleted', async () => {
+    const { cache } = setup()
+    const slow = deferred<string>()
+    const factory = vi.fn(() => slow.promise)
+    const pending = cache.getOrSet('k', factory)
+    await vi.waitFor(() => expect(factory).toHaveBeenCalled())
+    await cache.delete('k')
+    slow.resolve('old')
+    await pending
+    expect(await cache.getOrSet('k', () => 'new')).toBe('new')
+  })
+
   it('keeps a namespace under its own key prefix', async () => {
     const store = memoryStore()
     const { cache } = setup({ store })

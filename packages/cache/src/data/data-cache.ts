@@ -71,6 +71,12 @@ interface SharedState {
   readonly decoded: WeakMap<Buffer, Decoded>
   /** A store error that no guard logged is being reported (one line per incident). */
   storeIncident: boolean
+  /**
+   * Bumped by every delete and purge made through this process. A factory run that saw it
+   * change returns its value but does not store it: computed before the purge, it may hold
+   * exactly the data the purge meant to remove.
+   */
+  invalidations: number
   backgroundIncident: boolean
 }
 
@@ -145,6 +151,7 @@ export class DataCache {
 
   /** Removes `key`. Rejects when the store is down: an invalidation that did not happen is not silent. */
   async delete(key: string): Promise<void> {
+    this.shared.invalidations++
     await this.shared.store.delete(this.prefix + key)
   }
 
@@ -153,6 +160,7 @@ export class DataCache {
    * responses alike, on every instance a tiered store reaches. Rejects when the store is down.
    */
   deleteByTag(tag: string): Promise<number | undefined> {
+    this.shared.invalidations++
     return this.shared.store.deleteByTag(tag)
   }
 
@@ -316,6 +324,7 @@ export class DataCache {
     }
     try {
       this.shared.metrics.inc('data.miss')
+      const invalidations = this.shared.invalidations
       let value: T
       try {
         value = await factory()
@@ -323,7 +332,8 @@ export class DataCache {
         this.shared.metrics.inc('data.factoryError')
         throw error
       }
-      await this.write(key, this.encode(key, value), call)
+      const body = this.encode(key, value)
+      if (this.shared.invalidations === invalidations) await this.write(key, body, call)
       return value
     } finally {
       if (release !== undefined) release().catch(() => {})
@@ -511,6 +521,7 @@ export function createDataCache(options: DataCacheOptions): DataCache {
     decoded: new WeakMap(),
     storeIncident: false,
     backgroundIncident: false,
+    invalidations: 0,
   }
   return new DataCache(shared, options.prefix ?? 'data:', defaults, [])
 }
