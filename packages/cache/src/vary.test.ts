@@ -35,7 +35,8 @@ describe('encodingBucket', () => {
     ['gzip, deflate, br, zstd', 'br'],
     ['zstd', 'zstd'],
     ['br;q=0.5, gzip', 'gzip'],
-    ['deflate', 'identity'],
+    ['deflate', 'deflate'],
+    ['x-gzip', 'gzip'],
     ['*', 'br'],
     ['identity;q=0', 'none'],
     ['gzip;q=0, identity;q=0', 'none'],
@@ -58,6 +59,7 @@ describe('acceptsEncoding', () => {
       ['gzip', undefined, true],
       ['identity;q=0, gzip', undefined, false],
       ['GZIP', 'gzip', true],
+      ['x-gzip', 'gzip', true],
     ]
   it.each(cases)(
     'Accept-Encoding %o accepts Content-Encoding %o: %s',

@@ -37,18 +37,20 @@ type PreferringNegotiator = {
   encoding(available: readonly string[], options: { preferred: readonly string[] }): string | undefined
 }
 
-// Content codings a compressor in front of the app may produce, in the order brisk prefers them
-// when the client accepts several equally (brotli and zstd beat gzip on text).
-const CODINGS = ['br', 'zstd', 'gzip', 'identity']
+// Content codings a compressor in front of the app may produce, in @brisk/compress's order of
+// preference when the client accepts several equally (brotli and zstd beat gzip on text), so
+// that a bucket is usually the very coding the compressor picks.
+const CODINGS = ['br', 'zstd', 'gzip', 'deflate', 'identity']
 
 /**
- * The content coding a client would be served, normalized to br / zstd / gzip / identity,
- * so that the countless Accept-Encoding spellings fall into four variants (RFC 9110 §12.5.3).
+ * The content coding a client would be served, normalized to br / zstd / gzip / deflate /
+ * identity, so that the countless Accept-Encoding spellings fall into five variants (RFC 9110 §12.5.3).
  * `none` when the client accepts none of them (not even identity).
  */
 export function encodingBucket(acceptEncoding: string | undefined): string {
   if (acceptEncoding === undefined) return 'identity'
   if (acceptEncoding.length > 1024) return 'identity'
+  if (/x-gzip/i.test(acceptEncoding)) acceptEncoding = acceptEncoding.replace(/x-gzip/gi, 'gzip')
   const negotiator = new Negotiator({
     headers: { 'accept-encoding': acceptEncoding },
   }) as PreferringNegotiator
@@ -71,8 +73,13 @@ export function acceptsEncoding(
     return false
   }
   if ((acceptEncoding ?? '').length > 1024) return coding === 'identity'
-  const negotiator = new Negotiator({ headers: { 'accept-encoding': acceptEncoding ?? '' } })
+  const negotiator = new Negotiator({ headers: { 'accept-encoding': withoutXGzip(acceptEncoding ?? '') } })
   return negotiator.encodings([coding]).length > 0
+}
+
+/** RFC 9110 §8.4.1.3: a recipient should treat `x-gzip` as `gzip`; negotiator does not. */
+function withoutXGzip(acceptEncoding: string): string {
+  return /x-gzip/i.test(acceptEncoding) ? acceptEncoding.replace(/x-gzip/gi, 'gzip') : acceptEncoding
 }
 
 /** The request's value for one Vary field, normalized so that equivalent requests share a variant. */
