@@ -1,0 +1,1 @@
+export { createStack, type BriskStack, type StackOptions } from './stack.js'
