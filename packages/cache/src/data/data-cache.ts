@@ -19,7 +19,7 @@ import { DataCacheSerializeError, jsonOrV8Serializer, type DataSerializer } from
 import { DataCacheTimeoutError, settleWithin, TIMED_OUT } from './timeout.js'
 
 /** Computes the value for a key on a miss. */
-export type Factory<T> = () => T | Promise<T>
+export type DataFactory<T> = () => T | Promise<T>
 
 /** Options of {@link DataCache.wrap}: call options plus how to build the key and tags from the arguments. */
 export interface WrapOptions<A extends unknown[]> extends Omit<GetOrSetOptions, 'tags'> {
@@ -109,7 +109,7 @@ export class DataCache {
    * callers ask at the same time (and, on stores with locks, once across processes). A store
    * that is down never makes this throw: the factory runs and its value is returned.
    */
-  getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions): Promise<T> {
+  getOrSet<T>(key: string, factory: DataFactory<T>, options?: GetOrSetOptions): Promise<T> {
     return this.getOrSetResolved(
       key,
       factory,
@@ -206,7 +206,7 @@ export class DataCache {
       })
   }
 
-  private getOrSetResolved<T>(key: string, factory: Factory<T>, call: ResolvedCallOptions): Promise<T> {
+  private getOrSetResolved<T>(key: string, factory: DataFactory<T>, call: ResolvedCallOptions): Promise<T> {
     const fullKey = this.prefix + key
     const reads = this.shared.reads
     const pending = reads.get(fullKey)
@@ -216,7 +216,7 @@ export class DataCache {
     return read
   }
 
-  private async load<T>(key: string, factory: Factory<T>, call: ResolvedCallOptions): Promise<T> {
+  private async load<T>(key: string, factory: DataFactory<T>, call: ResolvedCallOptions): Promise<T> {
     try {
       const { shared } = this
       let entry: StoreEntry | undefined
@@ -258,7 +258,7 @@ export class DataCache {
   /** Joins or starts the factory run for `key`, then applies timeouts and grace. */
   private async compute<T>(
     key: string,
-    factory: Factory<T>,
+    factory: DataFactory<T>,
     call: ResolvedCallOptions,
     stale: StaleValue | undefined,
     storeDown: boolean,
@@ -292,7 +292,7 @@ export class DataCache {
 
   private startRun<T>(
     key: string,
-    factory: Factory<T>,
+    factory: DataFactory<T>,
     call: ResolvedCallOptions,
     staleMeta: DataEntryMeta | undefined,
     storeDown: boolean,
@@ -311,7 +311,7 @@ export class DataCache {
   /** Takes the cross-process lock when the store has one, runs the factory, stores the value. */
   private async run<T>(
     key: string,
-    factory: Factory<T>,
+    factory: DataFactory<T>,
     call: ResolvedCallOptions,
     staleMeta: DataEntryMeta | undefined,
     storeDown: boolean,
@@ -389,7 +389,7 @@ export class DataCache {
   /** Starts one background refresh per entry (keyed by its creation time), unless one runs. */
   private refreshEarly<T>(
     key: string,
-    factory: Factory<T>,
+    factory: DataFactory<T>,
     call: ResolvedCallOptions,
     meta: DataEntryMeta,
   ): void {

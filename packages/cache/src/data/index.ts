@@ -3,7 +3,7 @@ export {
   DataCache,
   DataCacheNamespace,
   NAMESPACE_TAG_PREFIX,
-  type Factory,
+  type DataFactory,
   type WrapOptions,
 } from './data-cache.js'
 export type { DataCacheOptions, DataCallOptions, GetOrSetOptions } from './options.js'
