@@ -64,6 +64,25 @@ function zstdParams(level: number): { params: Record<number, number> } {
   return { params: { [(zstd as ZstdApi).constants.ZSTD_c_compressionLevel]: level } }
 }
 
+/**
+ * The flush that pushes out everything written so far while keeping the compression window,
+ * so later writes still refer back to earlier ones: Z_SYNC_FLUSH for gzip/deflate (Node's
+ * default for `flush()` is Z_FULL_FLUSH, which resets the window), the brotli and zstd flush
+ * operations otherwise.
+ */
+export function flushKind(coding: Coding): number {
+  switch (coding) {
+    case 'br':
+      return zlib.constants.BROTLI_OPERATION_FLUSH
+    case 'zstd':
+      // ZSTD_e_flush is 1 in zstd's API; read from Node when it exports it.
+      return (zstd as ZstdApi).constants.ZSTD_e_flush ?? 1
+    case 'gzip':
+    case 'deflate':
+      return zlib.constants.Z_SYNC_FLUSH
+  }
+}
+
 /** A streaming compressor for `coding` at `level`. Only called for codings in {@link SUPPORTED_CODINGS}. */
 export function createEncoder(coding: Coding, level: number): Transform {
   switch (coding) {

@@ -219,7 +219,8 @@ describe('compress: buffered bodies', () => {
 
 describe('compress: responses left untouched', () => {
   const cases: ReadonlyArray<readonly [string, string, BriskResponse, boolean]> = [
-    ['HEAD', 'HEAD', respond(page), false],
+    ['HEAD (which gets the Vary its GET would have)', 'HEAD', respond(page), true],
+    ['HEAD without a body', 'HEAD', respond(null), true],
     ['204 No Content', 'GET', respond(null, {}, 204), false],
     ['206 Partial Content', 'GET', respond(page, { 'content-range': 'bytes 0-99/5000' }, 206), false],
     ['a 200 carrying Content-Range', 'GET', respond(page, { 'content-range': 'bytes 0-99/5000' }), false],
@@ -228,12 +229,30 @@ describe('compress: responses left untouched', () => {
     ['a null body', 'GET', respond(null), false],
   ]
 
-  it.each(cases)('%s is not compressed', async (_name, method, res, _vary) => {
+  it.each(cases)('%s is not compressed', async (_name, method, res, vary) => {
     const body = res.body
     const headersBefore = { ...res.headers }
     const out = await run({}, request('gzip, br', { method }), res)
     expect(out.body).toBe(body)
-    expect(out.headers).toEqual(headersBefore)
+    expect(out.headers).toEqual(vary ? { ...headersBefore, vary: 'Accept-Encoding' } : headersBefore)
+  })
+
+  it('HEAD of an image gets no Vary', async () => {
+    const out = await run(
+      {},
+      request('gzip', { method: 'HEAD' }),
+      respond(null, { 'content-type': 'image/png' }),
+    )
+    expect(out.headers.vary).toBeUndefined()
+  })
+
+  it('HEAD of a no-transform page gets no Vary', async () => {
+    const out = await run(
+      {},
+      request('gzip', { method: 'HEAD' }),
+      respond(null, { 'cache-control': 'no-transform' }),
+    )
+    expect(out.headers.vary).toBeUndefined()
   })
 
   it('304 Not Modified gets the Vary its 200 would have had, and nothing else', async () => {
@@ -386,6 +405,39 @@ describe('compress: streamed bodies', () => {
     source.end('data: two\n\n')
     const [second] = (await once(decoder, 'data')) as [Buffer]
     expect(second.toString()).toBe('data: two\n\n')
+  })
+
+  it.each(['gzip', 'br'] as const)(
+    'keeps the %s window across event flushes, so repetitive events shrink',
+    async (coding) => {
+      const source = new PassThrough()
+      const res = await run({}, request(coding), respond(source, { 'content-type': 'text/event-stream' }))
+      const body = res.body as Readable
+      let compressed = 0
+      body.on('data', (chunk: Buffer) => (compressed += chunk.length))
+      const decoded = body.pipe(coding === 'gzip' ? zlib.createGunzip() : zlib.createBrotliDecompress())
+      const sizes: number[] = []
+      for (let i = 0; i < 20; i++) {
+        const before = compressed
+        source.write(
+          `id: ${i}\ndata: {"post":${i},"title":"a fairly long title that every event repeats"}\n\n`,
+        )
+        await once(decoded, 'data')
+        sizes.push(compressed - before)
+      }
+      source.end()
+      const [first, ...rest] = sizes as [number, ...number[]]
+      const later = rest.reduce((sum, size) => sum + size, 0) / rest.length
+      // A flush that reset the window (Node's default Z_FULL_FLUSH) would make every event as big as the first.
+      expect(later).toBeLessThan(first / 2)
+    },
+  )
+
+  it('drops the body of a stream that was destroyed before it was read', async () => {
+    const source = new PassThrough()
+    source.destroy()
+    const res = await run({}, request('gzip'), respond(source))
+    expect(res.body).toBeNull()
   })
 
   it('destroys the compressed stream and the source when the request signal aborts', async () => {

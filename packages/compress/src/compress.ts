@@ -6,7 +6,7 @@ import {
   type BriskRequest,
   type BriskResponse,
 } from '@brisk/core'
-import { createEncoder, encodeAsync, encodeSync } from './codings.js'
+import { createEncoder, encodeAsync, encodeSync, flushKind } from './codings.js'
 import { encodeStream } from './encode-stream.js'
 import { etagForCompressed } from './etag.js'
 import { negotiateEncoding, type Coding } from './negotiate.js'
@@ -31,8 +31,13 @@ export function compress(options: CompressOptions = {}): BriskMiddleware {
     const skip = skipReason(req.method, res)
     if (skip !== undefined) {
       // A 304 stands for the 200 it validates, so it carries that 200's Vary (RFC 9110 §15.4.5).
-      if (skip === 'not-modified' && acceptsType(res, settings, true))
+      if (skip === 'not-modified') {
+        if (acceptsType(res, settings, true)) appendVary(res.headers, 'Accept-Encoding')
+      } else if (skip === 'head' && headVaries(res) && acceptsType(res, settings, false)) {
+        // HEAD answers with the headers GET would have (RFC 9110 §9.3.2), Vary included; there
+        // is no body to compress, so Content-Encoding and Content-Length stay the app's.
         appendVary(res.headers, 'Accept-Encoding')
+      }
       return res
     }
     if (!acceptsType(res, settings, false)) return res
@@ -42,12 +47,20 @@ export function compress(options: CompressOptions = {}): BriskMiddleware {
     const choice = negotiateEncoding(acceptEncoding, settings.encodings)
     if (choice === null) return refuse(res, settings)
     if (choice === 'identity') return res
-    // A client that refuses identity gets a coding even below the threshold.
-    const identityAllowed = negotiateEncoding(acceptEncoding, []) === 'identity'
+    // A client that refuses identity gets a coding even below the threshold. Asked only when
+    // the threshold matters, so a large buffered body pays for one negotiation.
+    const identityAllowed = (): boolean => negotiateEncoding(acceptEncoding, []) === 'identity'
     return Buffer.isBuffer(res.body)
       ? compressBuffer(req, res, res.body, choice, identityAllowed, settings)
-      : compressStream(req, res, res.body as Readable, choice, identityAllowed, settings)
+      : compressStream(req, res, res.body as Readable, choice, identityAllowed(), settings)
   }
+}
+
+const NO_BYTES = Buffer.alloc(0)
+
+/** Whether the GET this HEAD stands for would be eligible (a HEAD answer has no body of its own). */
+function headVaries(res: BriskResponse): boolean {
+  return skipReason('GET', { ...res, body: NO_BYTES }) === undefined
 }
 
 function acceptsType(res: BriskResponse, settings: CompressSettings, allowMissing: boolean): boolean {
@@ -83,10 +96,10 @@ async function compressBuffer(
   res: BriskResponse,
   body: Buffer,
   coding: Coding,
-  identityAllowed: boolean,
+  identityAllowed: () => boolean,
   settings: CompressSettings,
 ): Promise<BriskResponse> {
-  if (body.length < settings.threshold && identityAllowed) return res
+  if (body.length < settings.threshold && identityAllowed()) return res
   const level = levelFor(req, coding, settings)
   // Stored responses use the slow, high levels: always off the event loop.
   const encoded =
@@ -137,7 +150,7 @@ async function compressStream(
           res.headers['content-length'] = String(whole.length)
           return res
         }
-        return compressBuffer(req, res, whole, coding, identityAllowed, settings)
+        return compressBuffer(req, res, whole, coding, () => identityAllowed, settings)
       }
       prefix = read.chunks
     }
@@ -148,7 +161,7 @@ async function compressStream(
   delete res.headers['content-length']
   res.body = encodeStream(source, encoder, {
     prefix,
-    flushEachChunk: eventStream,
+    flushEachChunk: eventStream ? flushKind(coding) : undefined,
     signal: req.signal,
     onEnd: ({ bytesIn, bytesOut }) => {
       metrics.inc('compress.responses')

@@ -10,8 +10,8 @@ export interface StreamCounts {
 export interface EncodeStreamOptions {
   /** Bytes already read from `source` (the threshold prefix); compressed first. */
   prefix?: readonly Buffer[]
-  /** Flush the compressor after every chunk, so each write (an SSE event) reaches the client at once. */
-  flushEachChunk?: boolean
+  /** Flush the compressor with this zlib flush kind after every chunk, so each write (an SSE event) reaches the client at once. */
+  flushEachChunk?: number
   /** Aborted when the client leaves: the compressor and the source are destroyed at once. */
   signal?: AbortSignal
   /** Called once when the compressed stream has ended completely. */
@@ -25,15 +25,15 @@ export interface EncodeStreamOptions {
  *
  * The encoder is wrapped rather than returned, so that its output can be counted, and so that
  * with `flushEachChunk` each input chunk is followed by a zlib flush whose output is pushed
- * before the next chunk is taken (`Z_SYNC_FLUSH` keeps the window, so later events still
- * compress against earlier ones).
+ * before the next chunk is taken (a flush kind that keeps the window, see `flushKind`, so
+ * later events still compress against earlier ones).
  */
 export function encodeStream(
   source: Readable,
   encoder: Transform,
   options: EncodeStreamOptions = {},
 ): Transform {
-  const output = new EncoderStream(encoder, options.flushEachChunk === true, options.onEnd)
+  const output = new EncoderStream(encoder, options.flushEachChunk, options.onEnd)
   for (const chunk of options.prefix ?? []) output.write(chunk)
   const signal = options.signal
   const onAbort = (): void => {
@@ -57,7 +57,7 @@ class EncoderStream extends Transform {
 
   constructor(
     private readonly encoder: Transform,
-    private readonly flushEachChunk: boolean,
+    private readonly flushEachChunk: number | undefined,
     private readonly onEnd: ((counts: StreamCounts) => void) | undefined,
   ) {
     super()
@@ -74,10 +74,13 @@ class EncoderStream extends Transform {
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
     this.bytesIn += bytes.length
-    if (this.flushEachChunk) {
+    if (this.flushEachChunk !== undefined) {
       this.encoder.write(bytes)
       // zlib queues the flush behind the write and calls back once its output was emitted.
-      ;(this.encoder as Transform & { flush(callback: () => void): void }).flush(() => callback())
+      ;(this.encoder as Transform & { flush(kind: number, callback: () => void): void }).flush(
+        this.flushEachChunk,
+        () => callback(),
+      )
       return
     }
     if (this.encoder.write(bytes)) callback()

@@ -25,6 +25,10 @@ export function readPrefix(source: Readable, min: number, signal?: AbortSignal):
       resolve({ chunks, length, ended: true })
       return
     }
+    if (source.destroyed) {
+      reject(new Error('brisk compress: response stream destroyed before it was read'))
+      return
+    }
     const cleanup = (): void => {
       source.off('readable', onReadable)
       source.off('end', onEnd)
