@@ -193,4 +193,34 @@ describe('captureResponse', () => {
     expect((await response.arrayBuffer()).byteLength).toBe(32 * 64 * 1024)
     expect(sawBackPressure).toBe(true)
   })
+
+  it('shows the app its head as sent once committed, though nothing went out yet', async () => {
+    const seen: boolean[] = []
+    const { url } = await serve((_req, res) => {
+      seen.push(res.headersSent)
+      res.writeHead(200)
+      seen.push(res.headersSent)
+      res.end('ok')
+    })
+    expect((await get(url)).text).toBe('ok')
+    expect(seen).toEqual([false, true])
+  })
+
+  it('releases a streamed body nobody read once the response is over', async () => {
+    let streamed!: Readable
+    const server = createServer((_req, res) => {
+      const capture = captureResponse(res)
+      res.write('never read')
+      void capture.response.then((response) => {
+        streamed = response.body as Readable
+        void writeResponse(res, { status: 200, headers: {}, body: Buffer.from('other') }, capture.writer)
+      })
+    })
+    servers.push(server)
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    expect((await get(`http://127.0.0.1:${port}/`)).text).toBe('other')
+    await expect.poll(() => streamed?.destroyed).toBe(true)
+  })
 })

@@ -2,7 +2,7 @@ import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'no
 import { PassThrough } from 'node:stream'
 import type { BriskBody, BriskHeaders, BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
-import { currentWriter, type ResponseWriter } from './response-writer.js'
+import { currentWriter, headSent, type ResponseWriter } from './response-writer.js'
 
 /** Options of {@link captureResponse}. */
 export interface CaptureOptions {
@@ -125,6 +125,10 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
   }
 
   const onClose = (): void => {
+    // Once the response is over nobody can read the captured body any more (a middleware may
+    // have answered with something else): release the app's stream rather than leave it
+    // paused on a full buffer, holding a file or a socket until garbage collection.
+    if (stream !== undefined && !stream.destroyed && !stream.readableEnded) stream.destroy()
     if (res.writableFinished) return
     const error = new Error('brisk: the client closed the connection before the response was complete')
     error.name = 'AbortError'
@@ -133,11 +137,17 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
       settled = true
       rejectResponse(error)
     }
-    if (stream !== undefined && !stream.destroyed) stream.destroy()
     state = 'ended'
   }
   res.once('close', onClose)
   res.once('pipe', startStreaming)
+  // The app sees its head as sent once it committed it, as it would without brisk (error
+  // handlers check `res.headersSent` before writing an error page over a started response).
+  Object.defineProperty(res, 'headersSent', {
+    configurable: true,
+    enumerable: false,
+    get: () => committed || state === 'streaming' || headSent(res),
+  })
 
   res.writeHead = function writeHead(
     this: ServerResponse,

@@ -32,7 +32,7 @@ export {
   type ResponseCapture,
 } from './capture-response.js'
 export { writeResponse } from './write-response.js'
-export { currentWriter, type ResponseWriter } from './response-writer.js'
+export { currentWriter, headSent, type ResponseWriter } from './response-writer.js'
 export {
   bindHints,
   requestContext,

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { OutgoingMessage, type ServerResponse } from 'node:http'
 
 /**
  * The writing methods of a Node `ServerResponse`. A capture displaces them on the instance
@@ -20,4 +20,14 @@ export function currentWriter(res: ServerResponse): ResponseWriter {
     end: res.end as ResponseWriter['end'],
     flushHeaders: res.flushHeaders as ResponseWriter['flushHeaders'],
   }
+}
+
+const headersSentGetter = Object.getOwnPropertyDescriptor(OutgoingMessage.prototype, 'headersSent')?.get
+
+/**
+ * Whether the head really went out (Node's own `headersSent`), even while a capture makes
+ * `res.headersSent` answer for the app's view of it.
+ */
+export function headSent(res: ServerResponse): boolean {
+  return headersSentGetter === undefined ? res.headersSent : Boolean(headersSentGetter.call(res))
 }

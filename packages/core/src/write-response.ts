@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import { applyHeaders } from './apply-headers.js'
 import type { BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
-import type { ResponseWriter } from './response-writer.js'
+import { headSent, type ResponseWriter } from './response-writer.js'
 
 /**
  * Writes a {@link BriskResponse} to a Node response: status, exactly its headers, and its body.
@@ -31,12 +31,12 @@ export function writeResponse(
     if (body !== null && !Buffer.isBuffer(body)) body.destroy()
     return Promise.resolve()
   }
-  if (!res.headersSent) {
+  if (!headSent(res)) {
     applyHeaders(res, response.headers)
     res.statusCode = response.status
     if (response.statusMessage !== undefined) res.statusMessage = response.statusMessage
   }
-  const commitHead = headCommitted.has(response) && !res.headersSent
+  const commitHead = headCommitted.has(response) && !headSent(res)
   if (body === null) {
     if (commitHead) via.writeHead.call(res, res.statusCode)
     via.end.call(res)
@@ -50,7 +50,7 @@ export function writeResponse(
       declared !== undefined &&
       Number(declared) !== body.length &&
       res.req?.method !== 'HEAD' &&
-      !res.headersSent
+      !headSent(res)
     ) {
       res.setHeader('content-length', String(body.length))
     }
@@ -58,7 +58,7 @@ export function writeResponse(
     via.end.call(res, body)
     return Promise.resolve()
   }
-  if (!res.headersSent) via.flushHeaders.call(res)
+  if (!headSent(res)) via.flushHeaders.call(res)
   return pump(body, res, via)
 }
 

@@ -3,6 +3,7 @@ import {
   BriskOptionError,
   captureResponse,
   createBriskRequest,
+  headSent,
   parseSize,
   writeResponse,
   type BriskMiddleware,
@@ -81,7 +82,7 @@ export function toExpress(
         // chain is spent (a second next() would run it again), so brisk answers itself.
         if (capture === undefined) next(error)
         else if (res.destroyed) return
-        else if (res.headersSent) res.destroy()
+        else if (headSent(res)) res.destroy()
         else
           void writeResponse(
             res,

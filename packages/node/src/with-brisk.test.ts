@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { once } from 'node:events'
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
@@ -123,5 +125,60 @@ describe('withBrisk', () => {
     expect(() => withBrisk(passThrough, hello, { bufferLimit: 'lots' })).toThrow(/bufferLimit/)
     expect(() => withBrisk(passThrough, 'nope' as never)).toThrow(/listener/)
     expect(() => withBrisk('nope' as never, hello)).toThrow(/middleware/)
+  })
+
+  it('nests: an adapter inside another passes responses through unchanged, streams included', async () => {
+    const inner = createServer(withBrisk(passThrough, hello))
+    const outer = createServer(withBrisk(passThrough, withBrisk(passThrough, hello)))
+    const plain = await request(inner).get('/')
+    const nested = await request(outer).get('/')
+    expect([nested.status, nested.text, nested.headers['content-length']]).toEqual([
+      plain.status,
+      plain.text,
+      plain.headers['content-length'],
+    ])
+    const streaming = createServer(
+      withBrisk(
+        passThrough,
+        withBrisk(passThrough, (_req, res) => {
+          res.write('a')
+          setImmediate(() => res.end('b'))
+        }),
+      ),
+    )
+    expect((await request(streaming).get('/')).text).toBe('ab')
+  })
+
+  it('when the client disconnects mid-stream, aborts the signal, settles and releases the body', async () => {
+    let signal: AbortSignal | undefined
+    let appSawClose!: () => void
+    const closed = new Promise<void>((resolve) => (appSawClose = resolve))
+    const watch: BriskMiddleware = async (req, next) => {
+      signal = req.signal
+      return next()
+    }
+    const server = createServer(
+      withBrisk(watch, (_req, res) => {
+        res.on('close', appSawClose)
+        res.write('first')
+      }),
+    )
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      const { port } = server.address() as AddressInfo
+      const client = await new Promise<IncomingMessage>((resolve) =>
+        httpRequest({ port, host: '127.0.0.1' }, resolve)
+          .on('error', () => {})
+          .end(),
+      )
+      await once(client, 'data')
+      client.destroy()
+      await closed
+      await expect.poll(() => signal?.aborted).toBe(true)
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
   })
 })

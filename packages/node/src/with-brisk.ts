@@ -3,6 +3,7 @@ import {
   BriskOptionError,
   captureResponse,
   createBriskRequest,
+  headSent,
   parseSize,
   resolveLogger,
   writeResponse,
@@ -95,7 +96,7 @@ export function withBrisk(
       (error: unknown) => {
         // A client that went away needs no answer, and its absence is not a failure.
         if (res.destroyed) return
-        if (res.headersSent) res.destroy()
+        if (headSent(res)) res.destroy()
         else
           void writeResponse(
             res,
