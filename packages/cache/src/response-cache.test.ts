@@ -205,6 +205,22 @@ describe('cache()', () => {
       expect(t.calls).toBe(2)
     })
 
+    it('hides the tags headers from clients even when it bypasses', async () => {
+      const t = setup({}, () =>
+        ok('x', { 'cache-control': 'max-age=60', 'cache-tag': 'a', 'surrogate-key': 'b' }),
+      )
+      const res = await t.run(request('/page', { authorization: 'Basic x' }))
+      expect(res.headers['cache-tag']).toBeUndefined()
+      expect(res.headers['surrogate-key']).toBeUndefined()
+    })
+
+    it('does not announce a store for HEAD', async () => {
+      const t = setup()
+      const req = request('/page', {}, 'HEAD')
+      await t.run(req)
+      expect(req.hints.willStore).toBeUndefined()
+    })
+
     it('tells the compressor that the response is about to be stored', async () => {
       const t = setup()
       const req = request()
@@ -503,6 +519,26 @@ describe('cache()', () => {
       t.clock.advance(20_000)
       expect((await t.run()).headers['cache-status']).toBe('brisk; hit; ttl=10')
       expect(t.calls).toBe(2)
+    })
+
+    it('answers the client with 200 even when the adapter applied the validators to its request', async () => {
+      const clock = fakeClock()
+      const mw = cache({ logger: false, clock, store: memoryStore({ clock }), metrics: new BriskMetrics() })
+      const req = request('/page', {})
+      const app = (derived?: BriskRequest): Promise<BriskResponse> => {
+        // An adapter writing the derived request's fields onto the one header object it has.
+        if (derived !== undefined) Object.assign(req.headers as Record<string, unknown>, derived.headers)
+        return Promise.resolve(
+          req.headers['if-none-match'] === '"v1"'
+            ? { status: 304, headers: { etag: '"v1"' }, body: null }
+            : ok('body', { 'cache-control': 'max-age=10', etag: '"v1"' }),
+        )
+      }
+      await mw(request('/page'), app as () => Promise<BriskResponse>)
+      clock.advance(11_000)
+      const res = await mw(req, app as () => Promise<BriskResponse>)
+      expect(res.status).toBe(200)
+      expect(await bodyText(res)).toBe('body')
     })
 
     it('sends If-Modified-Since for an entry with only Last-Modified', async () => {

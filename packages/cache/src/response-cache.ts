@@ -115,9 +115,16 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     return res
   }
 
+  /** The tags headers are for this cache only (like a CDN's): clients never see them. */
+  const stripTags = (res: BriskResponse): void => {
+    if (res.headers[o.tagsHeader] !== undefined) delete res.headers[o.tagsHeader]
+    if (res.headers['surrogate-key'] !== undefined) delete res.headers['surrogate-key']
+  }
+
   const bypass = async (next: () => Promise<BriskResponse>, detail: string): Promise<BriskResponse> => {
     metrics.inc('cache.bypass')
     const res = await next()
+    stripTags(res)
     return annotate(res, { fwd: 'bypass', detail })
   }
 
@@ -205,7 +212,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
    * confirmed it (304) or failed within stale-if-error.
    */
   const forward = async (
-    req: BriskRequest,
+    clientReq: BriskRequest,
     next: NextWithRequest,
     primaryKey: string,
     marker: VaryMeta | undefined,
@@ -214,7 +221,10 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     stale: StaleEntry | undefined,
   ): Promise<Forwarded> => {
     metrics.inc('cache.miss')
-    req.hints.willStore = true
+    if (clientReq.method === 'GET') clientReq.hints.willStore = true
+    // A revalidation passes a derived request down; an adapter may apply its validators to the
+    // very header object the client's request shares, so keep the client's own view first.
+    const req = stale === undefined ? clientReq : snapshot(clientReq)
     let res: BriskResponse
     try {
       res = await (stale === undefined ? next() : next(conditionalRequest(req, stale.entry)))
@@ -239,8 +249,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
 
     const tagsHeader = res.headers[o.tagsHeader]
     const surrogateKey = res.headers['surrogate-key']
-    if (tagsHeader !== undefined) delete res.headers[o.tagsHeader]
-    if (surrogateKey !== undefined) delete res.headers['surrogate-key']
+    stripTags(res)
     if (req.method === 'HEAD')
       return { response: annotate(res, { fwd }), outcome: Promise.resolve(undefined) }
     const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings)
@@ -629,14 +638,19 @@ function onlyIfCachedMiss(name: string): BriskResponse {
   }
 }
 
-/** The request passed down to revalidate a stale entry: the client's, with the entry's validators. */
-function conditionalRequest(req: BriskRequest, entry: PreparedResponse): BriskRequest {
+/**
+ * The request passed down to revalidate a stale entry: the client's, with the entry's validators
+ * in place of the client's own (RFC 9111 §4.3.1); without an entry, a plain copy.
+ */
+function conditionalRequest(req: BriskRequest, entry: PreparedResponse | undefined): BriskRequest {
   const headers: Record<string, string | string[] | undefined> = { ...req.headers }
-  delete headers['if-none-match']
-  delete headers['if-modified-since']
-  delete headers['if-range']
-  if (entry.meta.etag !== undefined) headers['if-none-match'] = entry.meta.etag
-  if (entry.meta.lastModified !== undefined) headers['if-modified-since'] = entry.meta.lastModified
+  if (entry !== undefined) {
+    delete headers['if-none-match']
+    delete headers['if-modified-since']
+    delete headers['if-range']
+    if (entry.meta.etag !== undefined) headers['if-none-match'] = entry.meta.etag
+    if (entry.meta.lastModified !== undefined) headers['if-modified-since'] = entry.meta.lastModified
+  }
   const derived: BriskRequest = {
     method: req.method,
     url: req.url,
@@ -647,6 +661,11 @@ function conditionalRequest(req: BriskRequest, entry: PreparedResponse): BriskRe
     ...(req.signal === undefined ? {} : { signal: req.signal }),
   }
   return derived
+}
+
+/** The request with a copy of its header fields, as the client sent them. */
+function snapshot(req: BriskRequest): BriskRequest {
+  return conditionalRequest(req, undefined)
 }
 
 /** A GET for `url` as the key function sees it (for invalidation and purges by URL). */
