@@ -250,7 +250,7 @@ export const ALGORITHM_CASES: AlgorithmCase[] = [
     state: s(US + 2e6),
     now: T0,
     cost: 1,
-    expected: { allowed: true, remaining: 0, resetMs: 3000, retryAfterMs: 0, next: s(US + 3e6), ttlMs: 3000 },
+    expected: { allowed: true, remaining: 0, resetMs: 1000, retryAfterMs: 0, next: s(US + 3e6), ttlMs: 3000 },
   },
   {
     name: 'bucket: an empty bucket refuses for one emission interval',
@@ -261,7 +261,7 @@ export const ALGORITHM_CASES: AlgorithmCase[] = [
     expected: {
       allowed: false,
       remaining: 0,
-      resetMs: 3000,
+      resetMs: 1000,
       retryAfterMs: 1000,
       next: s(US + 3e6),
       ttlMs: 3000,
@@ -273,7 +273,7 @@ export const ALGORITHM_CASES: AlgorithmCase[] = [
     state: s(US + 3e6),
     now: T0 + 1500,
     cost: 1,
-    expected: { allowed: true, remaining: 0, resetMs: 2500, retryAfterMs: 0, next: s(US + 4e6), ttlMs: 2500 },
+    expected: { allowed: true, remaining: 0, resetMs: 500, retryAfterMs: 0, next: s(US + 4e6), ttlMs: 2500 },
   },
   {
     name: 'bucket: an old state is a full bucket; cost 2 leaves 1',
@@ -281,7 +281,7 @@ export const ALGORITHM_CASES: AlgorithmCase[] = [
     state: s(US - 5e6),
     now: T0,
     cost: 2,
-    expected: { allowed: true, remaining: 1, resetMs: 2000, retryAfterMs: 0, next: s(US + 2e6), ttlMs: 2000 },
+    expected: { allowed: true, remaining: 1, resetMs: 1000, retryAfterMs: 0, next: s(US + 2e6), ttlMs: 2000 },
   },
   {
     name: 'bucket: a cost above the burst never passes',
@@ -300,11 +300,19 @@ export const ALGORITHM_CASES: AlgorithmCase[] = [
     expected: {
       allowed: true,
       remaining: 0,
-      resetMs: 1000,
+      resetMs: 334,
       retryAfterMs: 0,
       next: s(US + 999_999),
       ttlMs: 1000,
     },
+  },
+  {
+    name: 'bucket: cost 0 on a full bucket reports the whole burst and no wait',
+    policy: bucket!,
+    state: EMPTY,
+    now: T0,
+    cost: 0,
+    expected: { allowed: true, remaining: 3, resetMs: 0, retryAfterMs: 0, next: s(US), ttlMs: 0 },
   },
   {
     name: 'bucket: a burst smaller than the limit refuses sooner',
@@ -315,7 +323,7 @@ export const ALGORITHM_CASES: AlgorithmCase[] = [
     expected: {
       allowed: false,
       remaining: 0,
-      resetMs: 500,
+      resetMs: 100,
       retryAfterMs: 100,
       next: s(US + 500_000),
       ttlMs: 500,

@@ -7,6 +7,10 @@ import type { PolicyState, Step } from './step.js'
  * emission interval (`window / limit`) further; a request passes when, after paying, the TAT
  * is no further ahead of now than the bucket's capacity (`burst` intervals). Time is in whole
  * microseconds so that the arithmetic is exact in TypeScript and Lua alike.
+ *
+ * `resetMs` is the time until the next unit drips in (the draft's `t`: until then the client
+ * can use no more than `remaining`); 0 once the bucket is full. The state is kept until the
+ * bucket is full (`ttlMs`), after which an absent state means the same thing.
  */
 export function gcra(policy: Policy, state: PolicyState, now: number, cost: number): Step {
   const interval = policy.intervalUs
@@ -16,23 +20,23 @@ export function gcra(policy: Policy, state: PolicyState, now: number, cost: numb
   const nextTat = tat + cost * interval
   const allowAt = nextTat - capacity
   if (allowAt <= nowUs) {
-    const resetMs = Math.ceil((nextTat - nowUs) / 1000)
+    const slack = nowUs - allowAt
     return {
       allowed: true,
-      remaining: Math.floor((nowUs - allowAt) / interval),
-      resetMs,
+      remaining: Math.floor(slack / interval),
+      resetMs: nextTat > nowUs ? Math.ceil((interval - (slack % interval)) / 1000) : 0,
       retryAfterMs: 0,
       next: { a: nextTat, b: 0, c: 0 },
-      ttlMs: resetMs,
+      ttlMs: Math.ceil((nextTat - nowUs) / 1000),
     }
   }
-  const resetMs = Math.ceil((tat - nowUs) / 1000)
+  const slack = Math.max(0, nowUs - (tat - capacity))
   return {
     allowed: false,
-    remaining: Math.max(0, Math.floor((nowUs - (tat - capacity)) / interval)),
-    resetMs,
+    remaining: Math.floor(slack / interval),
+    resetMs: tat > nowUs ? Math.ceil((interval - (slack % interval)) / 1000) : 0,
     retryAfterMs: Math.ceil((allowAt - nowUs) / 1000),
     next: { a: tat, b: 0, c: 0 },
-    ttlMs: resetMs,
+    ttlMs: Math.ceil((tat - nowUs) / 1000),
   }
 }

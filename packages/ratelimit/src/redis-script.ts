@@ -84,12 +84,16 @@ local function step(i, a, b, c, units)
     local nextTat = tat + units * interval
     local allowAt = nextTat - capacity
     if allowAt <= nowUs then
-      local reset = math.ceil((nextTat - nowUs) / 1000)
-      return 1, math.floor((nowUs - allowAt) / interval), reset, 0, nextTat, 0, 0, reset
+      local slack = nowUs - allowAt
+      local reset = 0
+      if nextTat > nowUs then reset = math.ceil((interval - (slack % interval)) / 1000) end
+      return 1, math.floor(slack / interval), reset, 0, nextTat, 0, 0, math.ceil((nextTat - nowUs) / 1000)
     end
-    local reset = math.ceil((tat - nowUs) / 1000)
-    return 0, math.max(0, math.floor((nowUs - (tat - capacity)) / interval)), reset,
-      math.ceil((allowAt - nowUs) / 1000), tat, 0, 0, reset
+    local slack = math.max(0, nowUs - (tat - capacity))
+    local reset = 0
+    if tat > nowUs then reset = math.ceil((interval - (slack % interval)) / 1000) end
+    return 0, math.floor(slack / interval), reset, math.ceil((allowAt - nowUs) / 1000), tat, 0, 0,
+      math.ceil((tat - nowUs) / 1000)
   end
 end
 
@@ -111,9 +115,14 @@ local reply = { allowed }
 for i = 1, n do
   local s = steps[i]
   if allowed == 1 then
-    redis.call('HSET', KEYS[i], 'a', string.format('%.17g', s[5]), 'b', string.format('%.17g', s[6]),
-      'c', string.format('%.17g', s[7]))
-    redis.call('PEXPIRE', KEYS[i], math.max(1, s[8]))
+    if s[8] > 0 then
+      redis.call('HSET', KEYS[i], 'a', string.format('%.17g', s[5]), 'b', string.format('%.17g', s[6]),
+        'c', string.format('%.17g', s[7]))
+      redis.call('PEXPIRE', KEYS[i], s[8])
+    else
+      -- A state that matters for no time (a full bucket) is the same as no state.
+      redis.call('DEL', KEYS[i])
+    end
   elseif s[1] == 1 then
     -- Refused by another policy: this one consumed nothing; report it as it stands.
     local st = states[i]

@@ -21,7 +21,7 @@ export interface Step {
   allowed: boolean
   /** Units still available after this request (before it, when refused). */
   remaining: number
-  /** Milliseconds until the quota is fully available again (the draft's effective window). */
+  /** Milliseconds until more quota becomes available (the draft's `t`): window end, or next token. */
   resetMs: number
   /** When refused: milliseconds until a request of the same cost could pass. 0 when allowed. */
   retryAfterMs: number
