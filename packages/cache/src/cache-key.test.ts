@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { defaultCacheKey, normalizeUrl, type QueryKeyRule } from './cache-key.js'
 
 describe('normalizeUrl', () => {
@@ -29,5 +30,38 @@ describe('normalizeUrl', () => {
 
   it('keeps the method in the key', () => {
     expect(defaultCacheKey('GET', '/s')).toBe('GET /s')
+  })
+})
+
+describe('normalizeUrl properties', () => {
+  const name = fc.stringMatching(/^[a-z_%0-9]{1,6}$/)
+  const pair = fc.tuple(name, fc.stringMatching(/^[a-z0-9=%+]{0,6}$/)).map(([n, v]) => `${n}=${v}`)
+  const query = fc.array(pair, { maxLength: 6 })
+
+  it('gives every order of distinct parameters the same key', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(pair, { maxLength: 6, selector: (p) => p.split('=')[0] }), (pairs) => {
+        const reversed = [...pairs].reverse()
+        expect(normalizeUrl(`/p?${pairs.join('&')}`)).toBe(normalizeUrl(`/p?${reversed.join('&')}`))
+      }),
+    )
+  })
+
+  it('is idempotent', () => {
+    fc.assert(
+      fc.property(query, (pairs) => {
+        const once = normalizeUrl(`/p?${pairs.join('&')}`)
+        expect(once === undefined ? undefined : normalizeUrl(once)).toBe(once)
+      }),
+    )
+  })
+
+  it('never throws and never keeps a denied parameter', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (tail) => {
+        const key = normalizeUrl(`/p?${tail}&utm_source=x`, { deny: ['utm_source'] })
+        expect(key === undefined || !key.includes('utm_source=x')).toBe(true)
+      }),
+    )
   })
 })

@@ -8,6 +8,7 @@ import {
   type BriskRequest,
   type BriskResponse,
 } from '@brisk/core'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { CacheOptions } from './options.js'
 import { cache, type ResponseCache } from './response-cache.js'
@@ -819,6 +820,52 @@ describe('cache()', () => {
       const t = setup({ store: writeFails })
       const res = await t.run()
       expect(await bodyText(res)).toBe('hello')
+    })
+  })
+
+  describe('hostile input', () => {
+    it('answers any mix of odd request and response headers without throwing', async () => {
+      const value = fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom(
+          'max-age=60',
+          'no-cache',
+          'max-age=0',
+          'only-if-cached',
+          'max-stale',
+          'public, s-maxage=5',
+        ),
+      )
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({ cc: value, ae: value, cookie: value, inm: value, ims: value }),
+          fc.record({ cc: value, vary: value, etag: value, tag: value, expires: value }),
+          async (reqHeaders, resHeaders) => {
+            const t = setup({ sessionCookies: ['sid'], ttl: '1m' }, () =>
+              ok('x', {
+                'cache-control': resHeaders.cc,
+                vary: resHeaders.vary,
+                etag: resHeaders.etag,
+                'cache-tag': resHeaders.tag,
+                expires: resHeaders.expires,
+              }),
+            )
+            const headers = {
+              'cache-control': reqHeaders.cc,
+              'accept-encoding': reqHeaders.ae,
+              cookie: reqHeaders.cookie,
+              'if-none-match': reqHeaders.inm,
+              'if-modified-since': reqHeaders.ims,
+            }
+            for (let i = 0; i < 2; i++) {
+              const res = await t.run(request('/p?b=1&a=2', headers))
+              expect([200, 304, 504]).toContain(res.status)
+              expect(res.headers['cache-status']).toMatch(/^brisk(; [a-z-]+(=[^;]+)?)*$/)
+            }
+          },
+        ),
+        { numRuns: 150 },
+      )
     })
   })
 

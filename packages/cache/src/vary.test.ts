@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { acceptsEncoding, encodingBucket, isVaryStorable, parseVary, variantKey, varyValue } from './vary.js'
 
 describe('parseVary', () => {
@@ -96,5 +97,33 @@ describe('varyValue and variantKey', () => {
     const value = varyValue({ cookie: 'x'.repeat(10_000) }, 'cookie')
     expect(value.length).toBeLessThan(40)
     expect(value).not.toBe(varyValue({ cookie: 'y'.repeat(10_000) }, 'cookie'))
+  })
+})
+
+describe('vary rules on hostile input', () => {
+  it('never throws on any Vary or Accept-Encoding value', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 2000 }), fc.string({ maxLength: 40 }), (value, coding) => {
+        parseVary(value)
+        expect(['br', 'zstd', 'gzip', 'deflate', 'identity', 'none']).toContain(encodingBucket(value))
+        expect(typeof acceptsEncoding(value, coding)).toBe('boolean')
+      }),
+    )
+  })
+
+  it('only puts a client in a coding bucket it accepts', () => {
+    const member = fc.tuple(
+      fc.constantFrom('br', 'zstd', 'gzip', 'deflate', 'identity', '*', 'x-gzip', 'compress'),
+      fc.constantFrom('', ';q=0', ';q=0.5', ';q=1'),
+    )
+    fc.assert(
+      fc.property(fc.array(member, { minLength: 1, maxLength: 5 }), (members) => {
+        const header = members.map(([coding, q]) => coding + q).join(', ')
+        const bucket = encodingBucket(header)
+        if (bucket !== 'none') {
+          expect(acceptsEncoding(header, bucket === 'identity' ? undefined : bucket)).toBe(true)
+        }
+      }),
+    )
   })
 })
