@@ -1,20 +1,21 @@
-// Real sockets: a slow client, server-sent events and a client that leaves, through core's own
-// request and response plumbing (createBriskRequest / writeResponse), as the adapters use it.
+// Real sockets: a slow client, server-sent events and a client that leaves, each run twice:
+// through core's request/response plumbing with the body handed over as a BriskResponse, and
+// through the @brisk/node adapter with a plain listener writing to the Node response (captured).
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { PassThrough, Readable, type Transform } from 'node:stream'
+import { PassThrough, pipeline, Readable, type Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   BriskMetrics,
   createBriskRequest,
   writeResponse,
+  type BriskHeaders,
   type BriskMiddleware,
-  type BriskRequest,
-  type BriskResponse,
 } from '@brisk/core'
+import { withBrisk } from '@brisk/node'
 import { compress } from './compress.js'
 
 // Every compressor the middleware creates, so a test can see that it was destroyed.
@@ -46,19 +47,36 @@ afterEach(async () => {
   encoders.length = 0
 })
 
-async function serve(
-  middleware: BriskMiddleware,
-  handler: (req: BriskRequest) => BriskResponse,
-): Promise<number> {
-  const server = http.createServer((raw, res) => {
-    const req = createBriskRequest(raw, res, { clientAddress: raw.socket.remoteAddress ?? '' })
-    void middleware(req, async () => handler(req)).then((response) => writeResponse(res, response))
-  })
+type Serve = (middleware: BriskMiddleware, headers: BriskHeaders, source: Readable) => Promise<number>
+
+async function listen(server: http.Server): Promise<number> {
   servers.push(server)
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   return (server.address() as AddressInfo).port
 }
+
+/** The app's answer handed to the middleware as a BriskResponse, written back by core. */
+const viaCore: Serve = (middleware, headers, source) =>
+  listen(
+    http.createServer((raw, res) => {
+      const req = createBriskRequest(raw, res, { clientAddress: raw.socket.remoteAddress ?? '' })
+      void middleware(req, async () => ({ status: 200, headers, body: source })).then((response) =>
+        writeResponse(res, response),
+      )
+    }),
+  )
+
+/** A plain listener streaming into the Node response, wrapped by the @brisk/node adapter. */
+const viaNodeAdapter: Serve = (middleware, headers, source) =>
+  listen(
+    http.createServer(
+      withBrisk(middleware, (_req, res) => {
+        res.writeHead(200, headers as http.OutgoingHttpHeaders)
+        pipeline(source, res, () => {})
+      }),
+    ),
+  )
 
 async function get(port: number, acceptEncoding: string): Promise<http.IncomingMessage> {
   const request = http.get({
@@ -71,7 +89,10 @@ async function get(port: number, acceptEncoding: string): Promise<http.IncomingM
   return response
 }
 
-describe('compress over a real socket', () => {
+describe.each([
+  ['core plumbing', viaCore],
+  ['the @brisk/node adapter', viaNodeAdapter],
+] as const)('compress over a real socket, through %s', (_name, serve) => {
   it.each([
     ['gzip', () => zlib.createGunzip()],
     ['br', () => zlib.createBrotliDecompress()],
@@ -79,11 +100,11 @@ describe('compress over a real socket', () => {
     'delivers %s-compressed server-sent events one by one while the stream is open',
     async (coding, decoder) => {
       const events = new PassThrough()
-      const port = await serve(compress({ metrics: new BriskMetrics() }), () => ({
-        status: 200,
-        headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
-        body: events,
-      }))
+      const port = await serve(
+        compress({ metrics: new BriskMetrics() }),
+        { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+        events,
+      )
       const response = await get(port, coding)
       expect(response.headers['content-encoding']).toBe(coding)
       const decoded = response.pipe(decoder())
@@ -114,11 +135,11 @@ describe('compress over a real socket', () => {
         this.push(block)
       },
     })
-    const port = await serve(compress({ metrics: new BriskMetrics(), level: { gzip: 1 } }), () => ({
-      status: 200,
-      headers: { 'content-type': 'application/octet-stream' },
-      body: source,
-    }))
+    const port = await serve(
+      compress({ metrics: new BriskMetrics(), level: { gzip: 1 } }),
+      { 'content-type': 'application/octet-stream' },
+      source,
+    )
     const response = await get(port, 'gzip')
     response.pause()
     // Wait until production stops (back-pressure reached the source); bounded by the test timeout.
@@ -150,11 +171,11 @@ describe('compress over a real socket', () => {
         this.push(line)
       },
     })
-    const port = await serve(compress({ metrics: new BriskMetrics() }), () => ({
-      status: 200,
-      headers: { 'content-type': 'text/html' },
-      body: source,
-    }))
+    const port = await serve(
+      compress({ metrics: new BriskMetrics() }),
+      { 'content-type': 'text/html' },
+      source,
+    )
     const errors: unknown[] = []
     const onError = (error: unknown): number => errors.push(error)
     process.on('uncaughtException', onError)
