@@ -15,12 +15,14 @@ export async function unlinkKeys(
   keys: readonly string[],
   run: (command: () => Promise<number>) => Promise<number>,
 ): Promise<number> {
+  const keyPrefix = clientKeyPrefix(client)
   if (keys.length === 0) return 0
   const groups: string[][] = []
   if (client.isCluster) {
     const bySlot = new Map<number, string[]>()
     for (const key of keys) {
-      const slot = calculateSlot(key)
+      // ioredis prepends its keyPrefix before routing, so the slot is the prefixed key's.
+      const slot = calculateSlot(keyPrefix + key)
       let group = bySlot.get(slot)
       if (group === undefined) bySlot.set(slot, (group = []))
       group.push(key)
@@ -37,4 +39,15 @@ export async function unlinkKeys(
 /** Escapes glob characters so that a prefix matches only itself in SCAN MATCH. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&')
+}
+
+/**
+ * The `keyPrefix` ioredis prepends to every key argument (not to SCAN patterns or replies),
+ * or `''`. Stores account for it where ioredis does not: SCAN and slot grouping.
+ */
+export function clientKeyPrefix(client: RedisClient): string {
+  const keyPrefix = (client.options as { keyPrefix?: unknown }).keyPrefix
+  if (typeof keyPrefix === 'string') return keyPrefix
+  if (Buffer.isBuffer(keyPrefix)) return keyPrefix.toString()
+  return ''
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { BackendUnavailableError, BriskOptionError } from '@brisk/core'
+import calculateSlot from 'cluster-key-slot'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -19,6 +20,22 @@ const runRedis = Boolean(process.env.CI) || (await sharedRedisAvailable())
 
 const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
 const body = (text: string) => Buffer.from(text)
+
+/** `count` names whose `base + name` all share one slot while `keyPrefix + base + name` do not. */
+function keysSharingSlotOnlyWithout(keyPrefix: string, base: string, count: number): string[] {
+  const bySlot = new Map<number, string[]>()
+  for (let i = 0; ; i++) {
+    const name = `k${i}`
+    const slot = calculateSlot(base + name)
+    const group = bySlot.get(slot) ?? []
+    group.push(name)
+    bySlot.set(slot, group)
+    if (group.length === count) {
+      const prefixedSlots = new Set(group.map((n) => calculateSlot(keyPrefix + base + n)))
+      if (prefixedSlots.size > 1) return group
+    }
+  }
+}
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
@@ -167,6 +184,21 @@ describe.runIf(runRedis)('redisStore on a single node', () => {
     await current!()
   })
 
+  it("works under a client's own keyPrefix, clear included", async () => {
+    const prefixed = new Redis(REDIS_URL, { keyPrefix: `${prefix}app:` })
+    try {
+      const inner = redisStore({ client: prefixed, prefix: 'cache:', timeout: '2s', logger: false })
+      await inner.set('k', { meta: {}, body: body('x') }, { ttl: 60_000, tags: ['t'] })
+      await inner.set('k2', { meta: {}, body: body('y') }, { ttl: 60_000 })
+      expect(await client.exists(`${prefix}app:cache:e:k`)).toBe(1)
+      expect(await inner.deleteByTag('t')).toBe(1)
+      await inner.clear()
+      expect(await client.keys(`${prefix}app:*`)).toEqual([])
+    } finally {
+      await prefixed.quit()
+    }
+  })
+
   it('leaves the client open on close', async () => {
     const other = redisStore({ client, prefix })
     await other.close?.()
@@ -277,6 +309,25 @@ describe.runIf(runRedis)('redisStore on Redis Cluster', () => {
     for (const k of keys) expect(await store.get(k)).toBeUndefined()
     expect(await client.get('not-brisk')).toBe('keep')
     for (const node of client.nodes('master')) expect(await node.keys('brisk-cluster:*')).toEqual([])
+  })
+
+  it("groups purges by the slot of the key ioredis sends, under the client's keyPrefix", async () => {
+    const prefixed = new Cluster(cluster.startupNodes, { keyPrefix: 'app:' })
+    try {
+      const inner = redisStore({ client: prefixed, prefix: 'p:', timeout: '2s', logger: false })
+      // Keys that share a slot without the keyPrefix but not with it: grouped by the wrong
+      // key, one UNLINK would span slots (CROSSSLOT).
+      const keys = keysSharingSlotOnlyWithout('app:', 'p:e:', 20)
+      await Promise.all(
+        keys.map((k) => inner.set(k, { meta: {}, body: body(k) }, { ttl: 60_000, tags: ['t'] })),
+      )
+      expect(await inner.deleteByTag('t')).toBe(20)
+      await Promise.all(keys.map((k) => inner.set(k, { meta: {}, body: body(k) }, { ttl: 60_000 })))
+      await inner.clear()
+      for (const node of client.nodes('master')) expect(await node.keys('app:*')).toEqual([])
+    } finally {
+      await prefixed.quit()
+    }
   })
 
   it('gives a lock to one holder at a time', async () => {

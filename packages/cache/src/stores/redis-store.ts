@@ -9,7 +9,7 @@ import {
 import type { Redis } from 'ioredis'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
-import { escapeGlob, unlinkKeys } from './redis-keys.js'
+import { clientKeyPrefix, escapeGlob, unlinkKeys } from './redis-keys.js'
 import { INDEX_TAG, isCluster, RELEASE_LOCK, runScript, type RedisClient } from './redis-scripts.js'
 
 export interface RedisStoreOptions {
@@ -165,14 +165,17 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async clear() {
-      const match = `${escapeGlob(prefix)}*`
+      // SCAN patterns and replies carry the client's keyPrefix; UNLINK adds it again itself.
+      const keyPrefix = clientKeyPrefix(client)
+      const match = `${escapeGlob(keyPrefix + prefix)}*`
       const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client]
       for (const node of nodes) {
         let cursor = '0'
         do {
           const [next, keys] = await guard.run(() => node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT))
           cursor = next
-          await unlinkKeys(client, keys, (command) => guard.run(command))
+          const own = keyPrefix === '' ? keys : keys.map((key) => key.slice(keyPrefix.length))
+          await unlinkKeys(client, own, (command) => guard.run(command))
         } while (cursor !== '0')
       }
     },
