@@ -1,4 +1,4 @@
-export { rateLimit } from './rate-limit.js'
+export { rateLimit, type RateLimitMiddleware } from './rate-limit.js'
 export type { FailurePolicy, RateLimitOptions } from './options.js'
 export type { Algorithm, Policy, PolicyOptions } from './policy.js'
 export { compilePolicies } from './policy.js'

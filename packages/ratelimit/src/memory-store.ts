@@ -1,6 +1,6 @@
 import { BriskOptionError } from '@brisk/core'
 import { LRUCache } from 'lru-cache'
-import { evaluatePolicies, type Decision, type PolicyOutcome } from './evaluate.js'
+import { evaluatePolicies, type Decision } from './evaluate.js'
 import type { Policy } from './policy.js'
 import type { PolicyState } from './step.js'
 import type { RateLimitStore } from './store.js'
@@ -55,11 +55,9 @@ export class MemoryStore implements RateLimitStore {
     let entry = this.entries.get(entryKey)
     if (entry !== undefined && entry.expiresAt <= now) entry = undefined
     const { allowed, steps } = evaluatePolicies(policies, entry === undefined ? [] : entry.states, now, cost)
-    const outcomes: PolicyOutcome[] = new Array<PolicyOutcome>(steps.length)
     let ttl = 0
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!
-      outcomes[i] = step
       if (step.ttlMs > ttl) ttl = step.ttlMs
     }
     if (allowed) {
@@ -73,7 +71,8 @@ export class MemoryStore implements RateLimitStore {
         this.entries.set(entryKey, { states, expiresAt: now + ttl })
       }
     }
-    return { allowed, outcomes }
+    // Steps are outcomes with more fields: no copy.
+    return { allowed, outcomes: steps }
   }
 
   consume(key: string, policies: readonly Policy[], cost: number): Promise<Decision> {

@@ -274,6 +274,19 @@ describe('rateLimit', () => {
     ])
   })
 
+  it('forgets a client on reset, by address (its IPv6 group) or by key', async () => {
+    const byAddress = rateLimit({ limit: 1, window: '1m', store: fixedClock() })
+    const client = request('2001:db8:aa:bb00::1')
+    expect(await statuses(byAddress, [client, client])).toEqual([200, 429])
+    await byAddress.reset('2001:db8:aa:bbff::2')
+    expect(await statuses(byAddress, [client, client])).toEqual([200, 429])
+
+    const byKey = rateLimit({ limit: 1, window: '1m', store: fixedClock(), key: () => 'user-7' })
+    expect(await statuses(byKey, [request(), request()])).toEqual([200, 429])
+    await byKey.reset('user-7')
+    expect(await statuses(byKey, [request()])).toEqual([200])
+  })
+
   it('counts allowed and limited requests', async () => {
     const metrics = new BriskMetrics()
     const limiter = rateLimit({ limit: 2, window: '1m', store: fixedClock(), metrics })

@@ -18,8 +18,9 @@ import { refusal } from './refusal.js'
 const SHORTHAND = ['limit', 'window', 'algorithm', 'burst', 'name'] as const
 const MAX_KEY_LENGTH = 128
 
-function digest(key: string): string {
-  return `#${createHash('sha256').update(key).digest('base64url')}`
+/** Bounded: a huge API key or header value must not become a huge map or Redis key. */
+function clientKeyOrDigest(key: string): string {
+  return key.length > MAX_KEY_LENGTH ? `#${createHash('sha256').update(key).digest('base64url')}` : key
 }
 
 /**
@@ -27,7 +28,13 @@ function digest(key: string): string {
  * request refused by one consumes from none. Refused requests get 429 with `Retry-After`;
  * every answer carries the draft `RateLimit` and `RateLimit-Policy` fields.
  */
-export function rateLimit(options: RateLimitOptions): BriskMiddleware {
+/** The limiter middleware, with a way to forget one client's counters (e.g. after a successful login). */
+export interface RateLimitMiddleware extends BriskMiddleware {
+  /** Forgets every counter of `key`: a value the `key` option returns, or else a client address (its IPv6 group is reset). */
+  reset(key: string): Promise<void>
+}
+
+export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   if (options === null || typeof options !== 'object') {
     throw new BriskOptionError('options', options, 'an object such as { limit: 100, window: "1m" }')
   }
@@ -96,7 +103,10 @@ export function rateLimit(options: RateLimitOptions): BriskMiddleware {
     if (legacyHeaders) setLegacyHeaders(headers, policies, decision.outcomes, now())
   }
 
-  return async function rateLimitMiddleware(req: BriskRequest, next: () => Promise<BriskResponse>) {
+  const middleware = async function rateLimitMiddleware(
+    req: BriskRequest,
+    next: () => Promise<BriskResponse>,
+  ) {
     if (skip !== undefined && skip(req) === true) return next()
     if (!allowList.empty && allowList.has(req.clientAddress)) return next()
     let key: string | Promise<string> =
@@ -104,8 +114,7 @@ export function rateLimit(options: RateLimitOptions): BriskMiddleware {
     if (typeof key !== 'string') key = await key
     // A key function that returns nothing usable counts the client by address instead.
     if (typeof key !== 'string') key = clientKey(req.clientAddress, ipv6Subnet)
-    // Bounded: a huge API key or header value must not become a huge map or Redis key.
-    else if (key.length > MAX_KEY_LENGTH) key = digest(key)
+    else key = clientKeyOrDigest(key)
     let units = typeof cost === 'number' ? cost : cost(req)
     if (!isCost(units)) units = 1
 
@@ -140,6 +149,14 @@ export function rateLimit(options: RateLimitOptions): BriskMiddleware {
     decorate(response.headers, decision)
     return response
   }
+  const reset = (key: string): Promise<void> => {
+    // Without a key function, counters are per address group: reset the group of `key`.
+    const stored = keyOf === undefined ? clientKey(key, ipv6Subnet) : clientKeyOrDigest(key)
+    return Promise.all([store.reset(stored, policies), insurance?.reset(stored, policies)]).then(
+      () => undefined,
+    )
+  }
+  return Object.assign(middleware, { reset })
 }
 
 function policyList(options: RateLimitOptions): PolicyOptions[] {
