@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { mkdtempSync, writeFileSync, createReadStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { RequestHandler } from 'express'
 import type { Middleware } from 'koa'
 import { channelFor } from './channel.js'
 
 /** How the client drives a case. */
-export type ClientMode = 'full' | 'sse' | 'disconnect'
+export type ClientMode = 'full' | 'sse' | 'disconnect' | 'broken'
 
 /** One row of the conformance table: the same behaviour written idiomatically for each framework. */
 export interface ConformanceCase {
@@ -46,6 +49,24 @@ export function bigStream(): Readable {
 
 function chunks(): Readable {
   return Readable.from([Buffer.from('first,'), Buffer.from('second,'), Buffer.from('third')])
+}
+
+/** A static file, for sendFile and file streams (its bytes repeat a line so it spans chunks). */
+export const FILE_TEXT = 'brisk serves files unchanged\n'.repeat(4096)
+const FILE_PATH = join(mkdtempSync(join(tmpdir(), 'brisk-conformance-')), 'page.txt')
+writeFileSync(FILE_PATH, FILE_TEXT)
+
+/**
+ * A body that sends one chunk, then fails once the client has that chunk: the app cuts the
+ * response (its own error handling), and the client must see a cut, not a complete body.
+ */
+function failingStream(channelId: string | string[] | undefined, onError: () => void): Readable {
+  const channel = channelFor(channelId)
+  const stream = new Readable({ read() {} })
+  stream.on('error', onError)
+  stream.push('partial ')
+  void channel.untilReceived(1).then(() => stream.destroy(new Error('source failed')))
+  return stream
 }
 
 function sseEvent(n: number): string {
@@ -232,6 +253,53 @@ export const CASES: ConformanceCase[] = [
       )
     },
     expect: { status: 200, header: { 'content-type': 'text/event-stream' } },
+  },
+  {
+    name: 'static file',
+    node: (_req, res) => {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+      createReadStream(FILE_PATH).pipe(res)
+    },
+    express: (_req, res) => res.sendFile(FILE_PATH),
+    koa: (ctx) => {
+      ctx.type = 'text/plain'
+      ctx.body = createReadStream(FILE_PATH)
+    },
+    expect: { status: 200, bodyLength: Buffer.byteLength(FILE_TEXT) },
+  },
+  {
+    name: 'HEAD of a stream',
+    method: 'HEAD',
+    node: (_req, res) => {
+      res.setHeader('Content-Type', 'text/plain')
+      chunks().pipe(res)
+    },
+    express: (_req, res) => {
+      res.setHeader('Content-Type', 'text/plain')
+      chunks().pipe(res)
+    },
+    koa: (ctx) => {
+      ctx.type = 'text/plain'
+      ctx.body = chunks()
+    },
+    expect: { status: 200, body: '' },
+  },
+  {
+    name: 'stream that fails midway',
+    client: 'broken',
+    node: (req, res) => {
+      res.setHeader('Content-Type', 'text/plain')
+      failingStream(req.headers['x-channel'], () => res.destroy()).pipe(res)
+    },
+    express: (req, res) => {
+      res.type('text')
+      failingStream(req.headers['x-channel'], () => res.destroy()).pipe(res)
+    },
+    koa: (ctx) => {
+      ctx.type = 'text'
+      ctx.body = failingStream(ctx.get('x-channel'), () => ctx.res.destroy())
+    },
+    expect: { status: 200, body: 'partial ' },
   },
   {
     name: 'handler that throws',

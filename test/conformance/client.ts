@@ -116,3 +116,33 @@ export async function disconnectMidResponse(
     closeChannel(id)
   }
 }
+
+/**
+ * Reads a body the app cuts after its first chunk: acknowledges that chunk (the app fails only
+ * then), and requires the connection to end in an error rather than a complete response.
+ */
+export async function readBroken(port: number, entry: ConformanceCase, agent: Agent): Promise<Observed> {
+  const { id, channel } = openChannel()
+  try {
+    const { res } = await send(port, entry, agent, { 'x-channel': id })
+    const parts: Buffer[] = []
+    const outcome = await new Promise<string>((resolve) => {
+      res.on('data', (chunk: Buffer) => {
+        parts.push(chunk)
+        channel.receivedEvent(1)
+      })
+      res.on('end', () => resolve('complete'))
+      res.on('error', () => resolve('cut'))
+    })
+    expect(outcome).toBe('cut')
+    const body = Buffer.concat(parts)
+    return {
+      ...head(res),
+      bodyLength: body.length,
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+      bodyStart: body.toString('latin1'),
+    }
+  } finally {
+    closeChannel(id)
+  }
+}

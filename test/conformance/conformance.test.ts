@@ -3,6 +3,7 @@
  * Express 5, Koa 2, Koa 3 and node:http, first as the app alone, then with an identity brisk
  * middleware (`passThrough`) in front. With brisk, every response must be what the app sends
  * without it — status, reason phrase, headers (but Date / Connection / Keep-Alive), body bytes —
+ * both as the framework's middleware and in front of the whole app's request listener,
  * SSE events must arrive while the stream is open, and no request may hang or leave listeners
  * behind on the keep-alive connection.
  */
@@ -11,7 +12,7 @@ import type { Socket } from 'node:net'
 import { passThrough } from '@brisk/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CASES, type ConformanceCase } from './cases.js'
-import { disconnectMidResponse, readFull, readSse, type Observed } from './client.js'
+import { disconnectMidResponse, readBroken, readFull, readSse, type Observed } from './client.js'
 import { FRAMEWORKS, startServer, type RunningServer } from './servers.js'
 
 function listenerCounts(socket: Socket): Record<string, number> {
@@ -28,6 +29,7 @@ async function observe(server: RunningServer, entry: ConformanceCase): Promise<O
   try {
     if (entry.client === 'sse') return await readSse(server.port, entry, agent)
     if (entry.client === 'disconnect') return await disconnectMidResponse(server.port, entry, agent)
+    if (entry.client === 'broken') return await readBroken(server.port, entry, agent)
     const repeat = entry.repeat ?? 3
     const first = await readFull(server.port, entry, agent)
     await turn()
@@ -59,19 +61,23 @@ function checkReference(observed: Observed, expected: ConformanceCase['expect'])
 describe.each(FRAMEWORKS)('adapter conformance on %s', (framework) => {
   let plain: RunningServer
   let wrapped: RunningServer
+  let front: RunningServer
   beforeAll(async () => {
     plain = await startServer(framework, CASES)
-    wrapped = await startServer(framework, CASES, passThrough)
+    wrapped = await startServer(framework, CASES, passThrough, 'middleware')
+    front = await startServer(framework, CASES, passThrough, 'front')
   })
   afterAll(async () => {
     await plain.close()
     await wrapped.close()
+    await front.close()
   })
 
   it.each(CASES.map((entry) => [entry.name, entry] as const))('%s', async (_name, entry) => {
     const reference = await observe(plain, entry)
     checkReference(reference, entry.expect)
-    const throughBrisk = await observe(wrapped, entry)
-    expect(throughBrisk).toEqual(reference)
+    expect(await observe(wrapped, entry)).toEqual(reference)
+    // The same capture in front of the whole app (node:http adapter around the app's listener).
+    expect(await observe(front, entry)).toEqual(reference)
   })
 })

@@ -85,30 +85,38 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** Starts `framework` serving every case, with `middleware` in front when given. */
+/**
+ * How brisk is mounted: not at all, as the framework's middleware (`app.use`), or in front of
+ * the whole app's request listener (what front mode will build on: `withBrisk(mw, app)`).
+ */
+export type Mount = 'none' | 'middleware' | 'front'
+
+function appListener(framework: Framework, cases: ConformanceCase[], middleware?: BriskMiddleware) {
+  switch (framework) {
+    case 'node':
+      return middleware === undefined ? nodeApp(cases) : withBrisk(middleware, nodeApp(cases))
+    case 'express4':
+      return expressApp(express4, cases, middleware)
+    case 'express5':
+      return expressApp(express, cases, middleware)
+    case 'koa2':
+      return koaApp(Koa2, cases, middleware)
+    case 'koa3':
+      return koaApp(Koa, cases, middleware)
+  }
+}
+
+/** Starts `framework` serving every case, with `middleware` mounted as `mount` says. */
 export async function startServer(
   framework: Framework,
   cases: ConformanceCase[],
   middleware?: BriskMiddleware,
+  mount: Mount = middleware === undefined ? 'none' : 'middleware',
 ): Promise<RunningServer> {
-  let listener: RequestListener
-  switch (framework) {
-    case 'node':
-      listener = middleware === undefined ? nodeApp(cases) : withBrisk(middleware, nodeApp(cases))
-      break
-    case 'express4':
-      listener = expressApp(express4, cases, middleware)
-      break
-    case 'express5':
-      listener = expressApp(express, cases, middleware)
-      break
-    case 'koa2':
-      listener = koaApp(Koa2, cases, middleware)
-      break
-    case 'koa3':
-      listener = koaApp(Koa, cases, middleware)
-      break
-  }
+  const listener: RequestListener =
+    mount === 'front' && middleware !== undefined
+      ? withBrisk(middleware, appListener(framework, cases))
+      : appListener(framework, cases, mount === 'none' ? undefined : middleware)
   const server = createServer(listener)
   const sockets: Socket[] = []
   server.on('connection', (socket) => sockets.push(socket))
