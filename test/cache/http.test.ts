@@ -3,6 +3,7 @@
  * Koa 3 (`toKoa`) and Express 5 (`toExpress`), with the same cases for each.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { cache, memoryStore, type CacheOptions, type CacheStore, type ResponseCache } from '@brisk/cache'
 import { BriskMetrics } from '@brisk/core'
@@ -13,6 +14,11 @@ import express from 'express'
 import Koa from 'koa'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
+
+// npm aliases of Koa 2 and Express 4, without types of their own: their APIs are the ones typed.
+const require = createRequire(import.meta.url)
+const Koa2 = require('koa2') as typeof Koa
+const express4 = require('express4') as typeof express
 
 /** What a test route answers, framework-neutral: each adapter's app renders it its own way. */
 interface Reply {
@@ -49,10 +55,15 @@ const adapters: Array<[name: string, build: Build]> = [
     'node:http',
     (mw, route) => createServer(withBrisk(mw, (req, res) => writeNode(req, res, route), { logger: false })),
   ],
-  [
-    'Koa 3',
+  ...(
+    [
+      ['Koa 2', Koa2],
+      ['Koa 3', Koa],
+    ] as const
+  ).map(([name, KoaApp]): [string, Build] => [
+    name,
     (mw, route) => {
-      const app = new Koa()
+      const app = new KoaApp()
       app.silent = true
       app.use(toKoa(mw))
       app.use(async (ctx) => {
@@ -61,16 +72,21 @@ const adapters: Array<[name: string, build: Build]> = [
           nodeContext(ctx.req).cacheFor(reply.cacheFor.ttl, { tags: reply.cacheFor.tags ?? [] })
         }
         ctx.status = reply.status ?? 200
-        for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value)
+        for (const [field, value] of Object.entries(reply.headers ?? {})) ctx.set(field, value)
         ctx.body = typeof reply.body === 'string' ? reply.body : reply.body.join('')
       })
       return createServer(app.callback())
     },
-  ],
-  [
-    'Express 5',
+  ]),
+  ...(
+    [
+      ['Express 4', express4],
+      ['Express 5', express],
+    ] as const
+  ).map(([name, expressApp]): [string, Build] => [
+    name,
     (mw, route) => {
-      const app = express()
+      const app = expressApp()
       app.disable('etag')
       app.disable('x-powered-by')
       app.use(toExpress(mw))
@@ -79,7 +95,7 @@ const adapters: Array<[name: string, build: Build]> = [
       })
       return createServer(app)
     },
-  ],
+  ]),
 ]
 
 const servers: Server[] = []
