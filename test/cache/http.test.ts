@@ -1,6 +1,6 @@
 /**
  * The response cache over real sockets, through every adapter: node:http (`withBrisk`),
- * Koa 3 (`toKoa`) and Express 5 (`toExpress`), with the same cases for each.
+ * Koa 2 and 3 (`toKoa`), Express 4 and 5 (`toExpress`), with the same cases for each.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
