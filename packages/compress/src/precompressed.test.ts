@@ -22,6 +22,11 @@ beforeAll(() => {
   writeFileSync(path.join(root, 'css', 'site.css'), style)
   writeFileSync(path.join(root, 'css', 'site.css.gz'), zlib.gzipSync(style))
   writeFileSync(path.join(root, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]))
+  mkdirSync(path.join(root, 'build'))
+  writeFileSync(
+    path.join(root, 'build', 'app.js.brotli'),
+    zlib.brotliCompressSync(script, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }),
+  )
   writeFileSync(path.join(root, 'orphan.js.gz'), zlib.gzipSync(script))
   writeFileSync(path.join(base, 'secret.txt'), 'top secret')
   writeFileSync(path.join(base, 'secret.txt.gz'), zlib.gzipSync('top secret'))
@@ -141,11 +146,38 @@ describe('precompressed', () => {
     expect(res.headers['content-encoding']).toBe('gzip')
   })
 
+  it('serves a registered file in place of the sibling of its coding', async () => {
+    const files = { 'app.js': { br: 'build/app.js.brotli' } }
+    const res = await run(request('/app.js', 'br'), { files })
+    expect(res.headers['content-encoding']).toBe('br')
+    const body = await bytes(res.body)
+    expect(
+      body.equals(zlib.brotliCompressSync(script, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } })),
+    ).toBe(true)
+    const gzip = await run(request('/app.js', 'gzip'), { files })
+    expect(zlib.gunzipSync(await bytes(gzip.body)).equals(script)).toBe(true)
+  })
+
   it.each<[string, unknown, string]>([
     ['a missing root', { root: '' }, 'precompressed root'],
     ['a prefix without slashes', { root: '.', prefix: 'static' }, 'precompressed prefix'],
     ['deflate siblings', { root: '.', encodings: ['deflate'] }, 'precompressed encodings'],
     ['an empty encodings list', { root: '.', encodings: [] }, 'precompressed encodings'],
+    [
+      'a registered file outside root',
+      { root: '.', files: { 'a.js': { br: '../a.js.br' } } },
+      'precompressed files["a.js"].br',
+    ],
+    [
+      'a registered key outside root',
+      { root: '.', files: { '../a.js': { br: 'a.js.br' } } },
+      'precompressed files key',
+    ],
+    [
+      'a registered deflate file',
+      { root: '.', files: { 'a.js': { deflate: 'a.js.z' } } },
+      'precompressed files["a.js"]',
+    ],
   ])('rejects %s at creation', (_name, options, option) => {
     expect(() => precompressed(options as PrecompressedOptions)).toThrow(BriskOptionError)
     expect(() => precompressed(options as PrecompressedOptions)).toThrow(option)

@@ -30,6 +30,8 @@ export interface PrecompressedOptions {
   prefix?: string
   /** Sibling codings looked for, in server preference among equal q-values. Default `['br', 'zstd', 'gzip']`. */
   encodings?: readonly PrecompressedCoding[]
+  /** Compressed files registered by hand, for builds that do not write siblings: `{ 'app.js': { br: 'compressed/app.js.br' } }`, keys and files relative to `root`. A registered file replaces the sibling of that coding. Default none. */
+  files?: Readonly<Record<string, Partial<Record<PrecompressedCoding, string>>>>
 }
 
 const ALL: readonly PrecompressedCoding[] = ['br', 'zstd', 'gzip']
@@ -76,13 +78,17 @@ export function precompressed(options: PrecompressedOptions): BriskMiddleware {
     throw new BriskOptionError('precompressed encodings', list, `a non-empty array of ${ALL.join(', ')}`)
   }
 
+  const registered = resolveRegistered(root, options.files)
+
   return async function precompressedMiddleware(req, next) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next()
     const file = resolveStaticPath(root, prefix, req.url)
     if (file === undefined) return next()
     const original = await statFile(file)
     if (original === undefined) return next()
-    const found = await Promise.all(encodings.map((coding) => statFile(file + SIBLING_SUFFIX[coding])))
+    const own = registered.get(file)
+    const variants = encodings.map((coding) => own?.[coding] ?? file + SIBLING_SUFFIX[coding])
+    const found = await Promise.all(variants.map(statFile))
     const available = encodings.filter((_coding, index) => found[index] !== undefined)
     if (available.length === 0) return next()
 
@@ -93,7 +99,8 @@ export function precompressed(options: PrecompressedOptions): BriskMiddleware {
       return res
     }
     const coding = choice as PrecompressedCoding
-    const sibling = found[encodings.indexOf(coding)] as Stats
+    const index = encodings.indexOf(coding)
+    const sibling = found[index] as Stats
     const type = mime.contentType(path.basename(file))
     const res: BriskResponse = {
       status: 200,
@@ -105,10 +112,49 @@ export function precompressed(options: PrecompressedOptions): BriskMiddleware {
         etag: `W/"${sibling.size.toString(16)}-${Math.floor(sibling.mtimeMs).toString(16)}-${coding}"`,
         'last-modified': sibling.mtime.toUTCString(),
       },
-      body: req.method === 'HEAD' ? null : createReadStream(file + SIBLING_SUFFIX[coding]),
+      body: req.method === 'HEAD' ? null : createReadStream(variants[index] as string),
     }
     return res
   }
+}
+
+/** Registered files keyed by the original's absolute path; every path must stay inside `root`. */
+function resolveRegistered(
+  root: string,
+  files: PrecompressedOptions['files'],
+): Map<string, Partial<Record<PrecompressedCoding, string>>> {
+  const map = new Map<string, Partial<Record<PrecompressedCoding, string>>>()
+  if (files === undefined) return map
+  if (typeof files !== 'object' || files === null) {
+    throw new BriskOptionError(
+      'precompressed files',
+      files,
+      "an object like { 'app.js': { br: 'app.js.br' } }",
+    )
+  }
+  const inside = (relative: unknown, option: string): string => {
+    const resolved = typeof relative === 'string' ? resolveStaticPath(root, '/', `/${relative}`) : undefined
+    if (resolved === undefined) {
+      throw new BriskOptionError(option, relative, `a path relative to root without "..", e.g. "app.js.br"`)
+    }
+    return resolved
+  }
+  for (const [name, variants] of Object.entries(files)) {
+    const original = inside(name, 'precompressed files key')
+    const entry: Partial<Record<PrecompressedCoding, string>> = {}
+    for (const [coding, file] of Object.entries(variants ?? {})) {
+      if (!ALL.includes(coding as PrecompressedCoding)) {
+        throw new BriskOptionError(
+          `precompressed files["${name}"]`,
+          coding,
+          `codings among ${ALL.join(', ')}`,
+        )
+      }
+      entry[coding as PrecompressedCoding] = inside(file, `precompressed files["${name}"].${coding}`)
+    }
+    map.set(original, entry)
+  }
+  return map
 }
 
 async function statFile(file: string): Promise<Stats | undefined> {
