@@ -179,23 +179,55 @@ describe.runIf(runRedis)('tieredStore across two instances', () => {
     expect((await b.get('rewritten'))?.body.toString()).toBe('v2')
   })
 
-  it('does not fill L1 with a value read from L2 while a purge of it arrived', async () => {
+  /** An L2 whose reads complete, then wait for `release()`: an invalidation can land between a read and its L1 fill. */
+  function gatedL2() {
     let release: () => void = () => {}
     const gate = new Promise<void>((resolve) => (release = resolve))
     let readDone: () => void = () => {}
     const read = new Promise<void>((resolve) => (readDone = resolve))
-    const b = await instance({
-      // An L2 whose read completes, then waits: the purge lands between the read and the fill.
-      l2: (remote) => ({
-        ...remote,
-        get: async (key: string) => {
-          const found = await remote.get(key)
-          readDone()
-          await gate
-          return found
-        },
-      }),
+    const wrap = (remote: RedisStore): RedisStore => ({
+      ...remote,
+      get: async (key: string) => {
+        const found = await remote.get(key)
+        readDone()
+        await gate
+        return found
+      },
     })
+    return { wrap, read, release }
+  }
+
+  it('does not fill L1 with a value read from L2 while a delete of that key arrived', async () => {
+    const { wrap, read, release } = gatedL2()
+    const b = await instance({ l2: wrap })
+    const a = await instance()
+    await setSeenBy(a, b, 'racy-key', entry('old'), { ttl: 60_000 })
+    const pending = b.get('racy-key')
+    await read
+    const deleted = nextInvalidation(b, (e) => e.kind === 'delete' && e.key === 'racy-key')
+    await a.delete('racy-key')
+    await deleted
+    release()
+    expect((await pending)?.body.toString()).toBe('old')
+    expect(await b.l1.get('racy-key')).toBeUndefined()
+  })
+
+  it('still fills L1 when a different key is invalidated during the read', async () => {
+    const { wrap, read, release } = gatedL2()
+    const b = await instance({ l2: wrap })
+    const a = await instance()
+    await setSeenBy(a, b, 'calm', entry('kept'), { ttl: 60_000 })
+    const pending = b.get('calm')
+    await read
+    await setSeenBy(a, b, 'unrelated', entry('x'), { ttl: 60_000 })
+    release()
+    expect((await pending)?.body.toString()).toBe('kept')
+    expect((await b.l1.get('calm'))?.body.toString()).toBe('kept')
+  })
+
+  it('does not fill L1 with a value read from L2 while a purge of it arrived', async () => {
+    const { wrap, read, release } = gatedL2()
+    const b = await instance({ l2: wrap })
     const a = await instance()
     await setSeenBy(a, b, 'racy', entry('old'), { ttl: 60_000, tags: ['racy'] })
     const pending = b.get('racy')

@@ -46,6 +46,11 @@ export interface TieredStore extends CacheStore {
   lock(key: string, ttl: number): Promise<ReleaseLock | undefined>
 }
 
+/** An L2 read in flight; marked stale when its key is invalidated before it completes. */
+interface PendingRead {
+  stale: boolean
+}
+
 /** The wire form of an invalidation: sender instance, operation (k = key, t = tag, c = clear), value. */
 interface InvalidationMessage {
   i: string
@@ -99,12 +104,19 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
     for (const listener of listeners) listener(event)
   }
 
-  // Bumped by every invalidation applied to L1, so an L2 read that overlapped one does not
-  // refill L1 with a value that may just have been purged.
+  // An L2 read that overlapped an invalidation must not refill L1 with what it read: that may be
+  // the value just purged. Key invalidations mark the reads of that key in flight; tag and
+  // clear invalidations, which may reach any key, bump an epoch every read compares.
   let epoch = 0
+  const pendingReads = new Map<string, PendingRead[]>()
+  const markReadsStale = (key: string): void => {
+    const reads = pendingReads.get(key)
+    if (reads !== undefined) for (const read of reads) read.stale = true
+  }
 
   const applyToL1 = async (message: InvalidationMessage): Promise<void> => {
-    epoch++
+    if (message.o === 'k' && message.v !== undefined) markReadsStale(message.v)
+    else epoch++
     if (message.o === 'k' && message.v !== undefined) await l1.delete(message.v)
     else if (message.o === 't' && message.v !== undefined) await l1.deleteByTag(message.v)
     else if (message.o === 'c') await l1.clear()
@@ -195,10 +207,20 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
       const local = await l1.get(key)
       if (local !== undefined) return local
       const startedAt = epoch
-      const remote = await l2.get(key)
+      const read: PendingRead = { stale: false }
+      let reads = pendingReads.get(key)
+      if (reads === undefined) pendingReads.set(key, (reads = []))
+      reads.push(read)
+      let remote: StoreEntry | undefined
+      try {
+        remote = await l2.get(key)
+      } finally {
+        reads.splice(reads.indexOf(read), 1)
+        if (reads.length === 0) pendingReads.delete(key)
+      }
       if (remote === undefined) return undefined
       const ttl = l1Ttl(remote)
-      if (!(ttl > 0) || startedAt !== epoch) return remote
+      if (!(ttl > 0) || read.stale || startedAt !== epoch) return remote
       // The Redis parser hands out bodies as views into its read buffers; an L1 copy that kept
       // such a view would hold the whole buffer while L1 counts only the body. One copy per
       // fill (a miss), none per hit.
@@ -211,7 +233,7 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
 
     async set(key: string, entry: StoreEntry, setOptions: StoreSetOptions) {
       // An L2 read in flight must not overwrite the value written here with an older one.
-      epoch++
+      markReadsStale(key)
       try {
         await l2.set(key, entry, setOptions)
       } finally {
