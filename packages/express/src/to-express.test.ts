@@ -164,6 +164,49 @@ describe.each([
 })
 
 describe('toExpress', () => {
+  it('aborts the request signal and releases the app when the client disconnects mid-response', async () => {
+    let signal: AbortSignal | undefined
+    let appSawClose!: () => void
+    const closed = new Promise<void>((resolve) => (appSawClose = resolve))
+    const watch: BriskMiddleware = async (req, next) => {
+      signal = req.signal
+      return next()
+    }
+    const app = express()
+    app.use(toExpress(watch))
+    app.get('/', (_req, res) => {
+      res.on('close', appSawClose)
+      res.write('first')
+    })
+    const server = app.listen(0, '127.0.0.1')
+    servers.push(server)
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    const client = await new Promise<IncomingMessage>((resolve) =>
+      httpRequest({ port, host: '127.0.0.1' }, resolve)
+        .on('error', () => {})
+        .end(),
+    )
+    await once(client, 'data')
+    client.destroy()
+    await closed
+    await expect.poll(() => signal?.aborted).toBe(true)
+  })
+
+  it('shows a route its head as sent after writeHead, so error handlers do not write over it', async () => {
+    const seen: boolean[] = []
+    const app = express()
+    app.use(toExpress(passThrough))
+    app.get('/', (_req, res) => {
+      seen.push(res.headersSent)
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      seen.push(res.headersSent)
+      res.end('ok')
+    })
+    expect((await request(app).get('/')).text).toBe('ok')
+    expect(seen).toEqual([false, true])
+  })
+
   it('refuses bad options at creation, naming them', () => {
     expect(() => toExpress('nope' as never)).toThrow(/middleware/)
     expect(() => toExpress(passThrough, { bufferLimit: 'huge' })).toThrow(/bufferLimit/)

@@ -172,7 +172,78 @@ describe.each([
   })
 })
 
+describe('toKoa on Koa 3 web bodies', () => {
+  const webBodies: Record<string, Koa.Middleware> = {
+    Blob: (ctx) => {
+      ctx.body = new Blob(['blob body'], { type: 'text/x-blob' })
+    },
+    ReadableStream: (ctx) => {
+      ctx.type = 'text/plain'
+      ctx.body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('web '))
+          controller.enqueue(new TextEncoder().encode('stream'))
+          controller.close()
+        },
+      })
+    },
+    Response: (ctx) => {
+      ctx.body = new Response('fetch response', { status: 201, headers: { 'x-from': 'response' } })
+    },
+  }
+
+  it.each(Object.keys(webBodies))(
+    'sends a %s body unchanged through an identity middleware',
+    async (name) => {
+      const make = (middleware?: BriskMiddleware): Koa => {
+        const app = new Koa()
+        if (middleware !== undefined) app.use(toKoa(middleware))
+        app.use(webBodies[name]!)
+        return app
+      }
+      const plain = await request(make().callback()).get('/').buffer(true)
+      const wrapped = await request(make(passThrough).callback()).get('/').buffer(true)
+      expect(plain.status).toBeLessThan(300)
+      expect(wrapped.status).toBe(plain.status)
+      expect(String(wrapped.text ?? wrapped.body)).toBe(String(plain.text ?? plain.body))
+      for (const header of ['content-type', 'content-length', 'x-from']) {
+        expect([header, wrapped.headers[header]]).toEqual([header, plain.headers[header]])
+      }
+    },
+  )
+})
+
 describe('toKoa', () => {
+  it('aborts the request signal when the client disconnects mid-response', async () => {
+    let signal: AbortSignal | undefined
+    const watch: BriskMiddleware = async (req, next) => {
+      signal = req.signal
+      return next()
+    }
+    const body = new PassThrough()
+    const app = new Koa()
+    // Koa reports the cut pipe as an error; it is the expected outcome here.
+    app.silent = true
+    app.use(toKoa(watch))
+    app.use((ctx) => {
+      ctx.body = body
+      body.write('first')
+    })
+    const server = app.listen(0, '127.0.0.1')
+    servers.push(server)
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    const client = await new Promise<IncomingMessage>((resolve) =>
+      httpRequest({ port, host: '127.0.0.1' }, resolve)
+        .on('error', () => {})
+        .end(),
+    )
+    await once(client, 'data')
+    client.destroy()
+    await expect.poll(() => signal?.aborted).toBe(true)
+    await expect.poll(() => body.destroyed).toBe(true)
+  })
+
   it('refuses something that is not a brisk middleware at creation', () => {
     expect(() => toKoa('nope' as never)).toThrow(/middleware/)
   })
