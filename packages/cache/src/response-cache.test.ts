@@ -677,6 +677,47 @@ describe('cache()', () => {
       expect(t.metrics.get('cache.coalesced')).toBe(199)
     })
 
+    it('hands waiters a streamed response once it has ended', async () => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const t = setup({}, async () => {
+        await gate
+        return {
+          status: 200,
+          headers: { 'cache-control': 'max-age=60' },
+          body: Readable.from([Buffer.from('one '), Buffer.from('two')]),
+        }
+      })
+      const pending = Array.from({ length: 20 }, () => t.run())
+      await new Promise((resolve) => setImmediate(resolve))
+      release()
+      const bodies = await Promise.all(pending.map(async (res) => bodyText(await res)))
+      expect(bodies.every((body) => body === 'one two')).toBe(true)
+      expect(t.calls).toBe(1)
+    })
+
+    it('revalidates a stale entry once for concurrent requests', async () => {
+      const t = setup({}, () => ok('v1', { 'cache-control': 'max-age=10', etag: '"v1"' }))
+      await t.run()
+      t.clock.advance(20_000)
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      t.setHandler(async () => {
+        await gate
+        return ok('v2', { 'cache-control': 'max-age=10', etag: '"v2"' })
+      })
+      const pending = Array.from({ length: 10 }, () => t.run())
+      await new Promise((resolve) => setImmediate(resolve))
+      release()
+      const bodies = await Promise.all(pending.map(async (res) => bodyText(await res)))
+      expect(bodies.every((body) => body === 'v2')).toBe(true)
+      expect(t.calls).toBe(2)
+    })
+
     it('lets waiters call the app themselves when the first response cannot be stored', async () => {
       let release: () => void = () => {}
       const gate = new Promise<void>((resolve) => {
@@ -768,6 +809,22 @@ describe('cache()', () => {
       for (const url of ['/a', '/b', '/c', '/d']) await t.run(request(url))
       expect(t.calls).toBe(7)
       expect((await t.run(request('/a'))).headers['cache-tag']).toBeUndefined()
+    })
+
+    it('purges every variant of a tagged response by tag', async () => {
+      const t = setup({}, (req) =>
+        ok(String(req.headers['accept-language']), {
+          'cache-control': 'max-age=60',
+          vary: 'Accept-Language',
+          'cache-tag': 'page',
+        }),
+      )
+      await t.run(request('/v', { 'accept-language': 'en' }))
+      await t.run(request('/v', { 'accept-language': 'fr' }))
+      expect(await t.mw.purgeTag('page')).toBe(2)
+      await t.run(request('/v', { 'accept-language': 'en' }))
+      await t.run(request('/v', { 'accept-language': 'fr' }))
+      expect(t.calls).toBe(4)
     })
 
     it('purges by URL, by key and everything', async () => {
