@@ -1,4 +1,5 @@
 import { createServer, type RequestListener } from 'node:http'
+import { createRequire } from 'node:module'
 import { toExpress } from '@brisk/express'
 import { toKoa } from '@brisk/koa'
 import { withBrisk } from '@brisk/node'
@@ -10,34 +11,43 @@ import { describe, expect, it } from 'vitest'
 
 type MakeListener = (trustProxy: boolean) => RequestListener
 
+// npm aliases of Koa 2 and Express 4; their APIs are the ones @types/koa and @types/express describe.
+const require = createRequire(import.meta.url)
+const Koa2 = require('koa2') as typeof Koa
+const express4 = require('express4') as typeof express
+
+function koaApp(KoaClass: typeof Koa): MakeListener {
+  return (trustProxy) => {
+    const app = new KoaClass()
+    app.proxy = trustProxy
+    app.use(toKoa(limiter()))
+    app.use((ctx) => {
+      ctx.body = 'ok'
+    })
+    return app.callback()
+  }
+}
+
+function expressApp(expressFactory: typeof express): MakeListener {
+  return (trustProxy) => {
+    const app = expressFactory()
+    app.set('trust proxy', trustProxy)
+    app.use(toExpress(limiter()))
+    app.get('/', (_req, res) => {
+      res.send('ok')
+    })
+    return app as unknown as RequestListener
+  }
+}
+
 // Each framework decides the client address by its own proxy-trust setting; the limiter
 // only reads what the adapter derived.
 const limiter = () => rateLimit({ limit: 1, window: '1h', store: memoryStore() })
 const frameworks: [string, MakeListener][] = [
-  [
-    'Koa (app.proxy)',
-    (trustProxy) => {
-      const app = new Koa()
-      app.proxy = trustProxy
-      app.use(toKoa(limiter()))
-      app.use((ctx) => {
-        ctx.body = 'ok'
-      })
-      return app.callback()
-    },
-  ],
-  [
-    'Express (trust proxy)',
-    (trustProxy) => {
-      const app = express()
-      app.set('trust proxy', trustProxy)
-      app.use(toExpress(limiter()))
-      app.get('/', (_req, res) => {
-        res.send('ok')
-      })
-      return app as unknown as RequestListener
-    },
-  ],
+  ['Koa 3 (app.proxy)', koaApp(Koa)],
+  ['Koa 2 (app.proxy)', koaApp(Koa2)],
+  ['Express 5 (trust proxy)', expressApp(express)],
+  ['Express 4 (trust proxy)', expressApp(express4)],
   [
     'node:http (trustProxy option)',
     (trustProxy) =>
