@@ -58,6 +58,14 @@ describe('memoryStore', () => {
     expect(await store.get('long')).toBeDefined()
   })
 
+  it('keeps an entry with an infinite TTL until it is evicted or deleted', async () => {
+    const clock = fakeClock()
+    const store = memoryStore({ clock })
+    await store.set('forever', { meta: {}, body: Buffer.from('x') }, { ttl: Infinity })
+    clock.advance(365 * 24 * 3600 * 1000)
+    expect(await store.get('forever')).toBeDefined()
+  })
+
   it('treats a TTL of zero or less as "do not keep" and removes the old value', async () => {
     const store = memoryStore()
     await store.set('k', { meta: {}, body: Buffer.from('old') }, { ttl: 60_000 })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { BackendUnavailableError, BriskOptionError } from '@brisk/core'
+import { BackendUnavailableError, BriskMetrics, BriskOptionError } from '@brisk/core'
 import calculateSlot from 'cluster-key-slot'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -233,7 +233,15 @@ describe.runIf(runRedis)('redisStore when Redis fails', () => {
   })
 
   it('rejects with BackendUnavailableError while the server is down and serves again after it restarts', async () => {
-    const store = redisStore({ client, prefix: 'down:', timeout: 200, resetTimeout: 20, logger: false })
+    const metrics = new BriskMetrics()
+    const store = redisStore({
+      client,
+      prefix: 'down:',
+      timeout: 200,
+      resetTimeout: 20,
+      logger: false,
+      metrics,
+    })
     await store.set('k', { meta: {}, body: body('before') }, { ttl: 60_000 })
     await server.stop()
     for (const operation of [
@@ -244,6 +252,8 @@ describe.runIf(runRedis)('redisStore when Redis fails', () => {
     ]) {
       await expect(operation()).rejects.toBeInstanceOf(BackendUnavailableError)
     }
+    expect(metrics.get('backend.error')).toBeGreaterThanOrEqual(4)
+    expect(metrics.get('backend.incident')).toBe(1)
     await server.restart()
     // The restarted server is empty (no persistence): a miss, not an error, once reconnected.
     await until(

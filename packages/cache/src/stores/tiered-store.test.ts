@@ -113,6 +113,26 @@ describe.runIf(runRedis)('tieredStore across two instances', () => {
     expect(served).toBe(kept)
   })
 
+  it('keeps an L1 copy no longer than l1MaxTtl', async () => {
+    const clock = fakeClock()
+    const client = new Redis(REDIS_URL)
+    clients.push(client)
+    const b = tieredStore({
+      l1: memoryStore({ clock }),
+      l2: redisStore({ client, prefix, timeout: '2s', logger: false }),
+      l1MaxTtl: '1s',
+      logger: false,
+    })
+    stores.push(b)
+    await b.ready()
+    await l2.set('capped', entry('x'), { ttl: 60_000 })
+    await b.get('capped')
+    clock.advance(999)
+    expect(await b.l1.get('capped')).toBeDefined()
+    clock.advance(2)
+    expect(await b.l1.get('capped')).toBeUndefined()
+  })
+
   it('indexes an L1 copy filled from L2 under the entry tags', async () => {
     const b = await instance()
     await l2.set('fill-tags', entry('x'), { ttl: 60_000, tags: ['fill-t'] })
