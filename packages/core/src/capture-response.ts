@@ -146,7 +146,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
   Object.defineProperty(res, 'headersSent', {
     configurable: true,
     enumerable: false,
-    get: () => committed || state === 'streaming' || headSent(res),
+    get: () => committed || state !== 'idle' || headSent(res),
   })
 
   res.writeHead = function writeHead(
