@@ -53,7 +53,7 @@ export function withBrisk(
   middleware: BriskMiddleware,
   listener: NodeListener,
   options: NodeAdapterOptions = {},
-) {
+): (req: IncomingMessage, res: ServerResponse) => void {
   if (typeof middleware !== 'function') {
     throw new BriskOptionError('middleware', middleware, 'a brisk middleware function (e.g. compose(...))')
   }
