@@ -35,6 +35,7 @@ export { writeResponse } from './write-response.js'
 export { currentWriter, headSent, type ResponseWriter } from './response-writer.js'
 export {
   bindHints,
+  boundHints,
   requestContext,
   MAX_TAGS,
   MAX_TAG_LENGTH,

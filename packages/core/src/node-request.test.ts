@@ -65,4 +65,18 @@ describe('createBriskRequest', () => {
     await new Promise((resolve) => setImmediate(resolve))
     expect(signal.aborted).toBe(false)
   })
+
+  it('shares the hints of an adapter further out on the same request', async () => {
+    let outer!: BriskRequest
+    let inner!: BriskRequest
+    const port = await serve((req, res) => {
+      outer = createBriskRequest(req, res, { clientAddress: '' })
+      inner = createBriskRequest(req, res, { clientAddress: '' })
+      requestContext(req).tag('seen-by-both')
+      res.end()
+    })
+    await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer()
+    expect(inner.hints).toBe(outer.hints)
+    expect([...outer.hints.tags!]).toEqual(['seen-by-both'])
+  })
 })

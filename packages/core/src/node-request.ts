@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BriskHints, BriskRequest, BriskRequestHeaders } from './exchange.js'
-import { bindHints } from './request-context.js'
+import { bindHints, boundHints } from './request-context.js'
 
 /** What an adapter knows about a Node request beyond the request itself. */
 export interface NodeRequestInfo {
@@ -19,13 +19,14 @@ class NodeBriskRequest implements BriskRequest {
   readonly url: string
   readonly headers: BriskRequestHeaders
   readonly clientAddress: string
-  readonly hints: BriskHints = {}
+  readonly hints: BriskHints
   readonly raw: IncomingMessage
   private readonly res: ServerResponse
   private controller: AbortController | undefined
 
-  constructor(raw: IncomingMessage, res: ServerResponse, info: NodeRequestInfo) {
+  constructor(raw: IncomingMessage, res: ServerResponse, info: NodeRequestInfo, hints: BriskHints) {
     this.raw = raw
+    this.hints = hints
     this.res = res
     this.method = raw.method ?? 'GET'
     this.url = info.url ?? raw.url ?? '/'
@@ -61,7 +62,10 @@ export function createBriskRequest(
   res: ServerResponse,
   info: NodeRequestInfo,
 ): BriskRequest {
-  const request = new NodeBriskRequest(raw, res, info)
-  bindHints(raw, request.hints)
+  // Adapters nested on one request (brisk in front of the app and again as its middleware)
+  // share one set of hints: it is one exchange, and the handler's declarations reach both.
+  const existing = boundHints(raw)
+  const request = new NodeBriskRequest(raw, res, info, existing ?? {})
+  if (existing === undefined) bindHints(raw, request.hints)
   return request
 }

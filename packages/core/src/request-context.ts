@@ -44,6 +44,11 @@ export function bindHints(raw: IncomingMessage, hints: BriskHints): void {
   hintsByRequest.set(raw, hints)
 }
 
+/** The hints already bound to `raw` (an adapter further out handles it too), if any. */
+export function boundHints(raw: IncomingMessage): BriskHints | undefined {
+  return hintsByRequest.get(raw)
+}
+
 class HintsContext implements BriskContext {
   constructor(
     private readonly hints: BriskHints,
