@@ -55,3 +55,41 @@ describe('compose', () => {
     expect(response.body).toEqual(Buffer.from('app'))
   })
 })
+
+describe('compose with derived requests', () => {
+  const derive =
+    (name: string): BriskMiddleware =>
+    (req, next) =>
+      next({ ...req, headers: { ...req.headers, [name]: 'yes' } })
+
+  it('hands a derived request to the inner middlewares and to the app', async () => {
+    const seen: string[] = []
+    const inner: BriskMiddleware = async (req, next) => {
+      seen.push(Object.keys(req.headers).sort().join(','))
+      return next()
+    }
+    let appRequest: BriskRequest | undefined
+    await compose(
+      derive('x-a'),
+      inner,
+      derive('x-b'),
+    )(request, async (req) => {
+      appRequest = req
+      return app()
+    })
+    expect(seen).toEqual(['x-a'])
+    expect(appRequest?.headers).toEqual({ 'x-a': 'yes', 'x-b': 'yes' })
+  })
+
+  it('calls the app with no argument when nobody derived a request', async () => {
+    const args: unknown[][] = []
+    await compose(
+      async (_r, n) => n(),
+      async (_r, n) => n(),
+    )(request, async (...received: unknown[]) => {
+      args.push(received)
+      return app()
+    })
+    expect(args).toEqual([[]])
+  })
+})

@@ -1,4 +1,4 @@
-import type { BriskMiddleware, BriskRequest, BriskResponse } from './exchange.js'
+import type { BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 
 /**
  * Makes one middleware of many, so an adapter pays its translation cost once for the
@@ -13,21 +13,21 @@ export function compose(...middlewares: BriskMiddleware[]): BriskMiddleware {
     }
   }
   if (middlewares.length === 1) return middlewares[0] as BriskMiddleware
-  return function composed(req: BriskRequest, next: () => Promise<BriskResponse>): Promise<BriskResponse> {
+  return function composed(req: BriskRequest, next: BriskNext): Promise<BriskResponse> {
     let called = -1
-    const dispatch = (index: number): Promise<BriskResponse> => {
+    const dispatch = (index: number, request: BriskRequest): Promise<BriskResponse> => {
       if (index <= called)
         return Promise.reject(new Error('brisk: next() called more than once by one middleware'))
       called = index
       const middleware = middlewares[index]
-      if (middleware === undefined) return next()
+      if (middleware === undefined) return request === req ? next() : next(request)
       try {
-        return middleware(req, () => dispatch(index + 1))
+        return middleware(request, (derived) => dispatch(index + 1, derived ?? request))
       } catch (error) {
         return Promise.reject(error)
       }
     }
-    return dispatch(0)
+    return dispatch(0, req)
   }
 }
 

@@ -68,8 +68,12 @@ export interface BriskResponse {
   statusMessage?: string
 }
 
+/**
+ * Calls the rest of the stack. `next(derived)` passes a derived request down (e.g. the cache's
+ * conditional revalidation carrying its stored validators); adapters apply the derived header
+ * fields to the app's request before the app runs.
+ */
+export type BriskNext = (req?: BriskRequest) => Promise<BriskResponse>
+
 /** The onion: code before `await next()` sees the request, code after it sees the response. */
-export type BriskMiddleware = (
-  req: BriskRequest,
-  next: () => Promise<BriskResponse>,
-) => Promise<BriskResponse>
+export type BriskMiddleware = (req: BriskRequest, next: BriskNext) => Promise<BriskResponse>
