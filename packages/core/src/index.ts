@@ -3,6 +3,7 @@ export type {
   BriskHeaders,
   BriskHints,
   BriskMiddleware,
+  BriskNext,
   BriskRequest,
   BriskRequestHeaders,
   BriskResponse,
