@@ -130,6 +130,15 @@ describe.runIf(runRedis)('redisStore on a single node', () => {
     expect(await client.exists(`${prefix}t:post:1`)).toBe(0)
   })
 
+  it('removes the entry again when it cannot be indexed under its tags', async () => {
+    // A string where the tag set should be makes SADD fail with WRONGTYPE.
+    await client.set(`${prefix}t:broken`, 'not a set')
+    await expect(
+      store.set('unindexed', { meta: {}, body: body('x') }, { ttl: 60_000, tags: ['broken'] }),
+    ).rejects.toBeInstanceOf(BackendUnavailableError)
+    expect(await client.exists(`${prefix}e:unindexed`)).toBe(0)
+  })
+
   it('purges a tag carried by more entries than one purge batch', async () => {
     const keys = Array.from({ length: 1_200 }, (_, i) => `many:${i}`)
     await Promise.all(

@@ -136,12 +136,21 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const header: FrameHeader =
         tags === undefined || tags.length === 0 ? { m: entry.meta } : { m: entry.meta, t: tags }
       const frame = encodeFrame(header, finite ? Date.now() + px : undefined, entry.body)
-      await guard.run(() => (finite ? client.set(k, frame, 'PX', px) : client.set(k, frame)))
-      if (tags === undefined || tags.length === 0) return
+      const write = () => (finite ? client.set(k, frame, 'PX', px) : client.set(k, frame))
+      if (tags === undefined || tags.length === 0) {
+        await guard.run(write)
+        return
+      }
+      const index = () => Promise.all(tags.map((tag) => runScript(client, INDEX_TAG, [tagKey(tag)], [k, px])))
       try {
-        await guard.run(() =>
-          Promise.all(tags.map((tag) => runScript(client, INDEX_TAG, [tagKey(tag)], [k, px]))),
-        )
+        if (isCluster(client)) {
+          // Entry and tag sets live on different nodes: wait for the entry before indexing it.
+          await guard.run(write)
+          await guard.run(index)
+        } else {
+          // One connection executes in the order sent, entry before index: one round-trip.
+          await guard.run(() => Promise.all([write(), index()]))
+        }
       } catch (error) {
         // An entry its tags cannot reach must not stay: a purge would miss it.
         await guard.run(() => client.unlink(k)).catch(() => {})
