@@ -172,6 +172,13 @@ describe.runIf(runRedis)('redisStore on a single node', () => {
     }
   })
 
+  it('gives a contended lock to exactly one of many concurrent callers', async () => {
+    const attempts = await Promise.all(Array.from({ length: 20 }, () => store.lock('contended', 10_000)))
+    const winners = attempts.filter((release) => release !== undefined)
+    expect(winners).toHaveLength(1)
+    await winners[0]!()
+  })
+
   it('gives a lock to one holder at a time', async () => {
     const release = await store.lock('render:/', 10_000)
     expect(release).toBeTypeOf('function')
