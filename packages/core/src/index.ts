@@ -24,7 +24,7 @@ export {
 } from './backend-guard.js'
 export { appendVary, headerValue } from './headers.js'
 export { deltaSeconds, parseCacheControl, type CacheControlDirectives } from './cache-control.js'
-export { createBriskRequest, type NodeRequestInfo } from './node-request.js'
+export { applyDerivedRequest, createBriskRequest, type NodeRequestInfo } from './node-request.js'
 export {
   captureResponse,
   snapshotHeaders,

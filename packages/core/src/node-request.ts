@@ -69,3 +69,17 @@ export function createBriskRequest(
   if (existing === undefined) bindHints(raw, request.hints)
   return request
 }
+
+/**
+ * Before the app runs: a middleware may have passed a derived request down with `next(derived)`
+ * (the cache revalidating with its stored validators). Its header fields become the app's, by
+ * replacing `raw.headers` — never mutating it, so the original BriskRequest keeps its own view.
+ */
+export function applyDerivedRequest(
+  raw: IncomingMessage,
+  original: BriskRequest,
+  derived?: BriskRequest,
+): void {
+  if (derived === undefined || derived === original || derived.headers === original.headers) return
+  raw.headers = derived.headers as IncomingMessage['headers']
+}

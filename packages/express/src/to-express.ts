@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
+  applyDerivedRequest,
   BriskOptionError,
   captureResponse,
   createBriskRequest,
@@ -7,6 +8,7 @@ import {
   parseSize,
   writeResponse,
   type BriskMiddleware,
+  type BriskRequest,
   type BriskResponse,
   type ResponseCapture,
   type Size,
@@ -63,7 +65,8 @@ export function toExpress(
       url: req.originalUrl ?? req.url,
     })
     let capture: ResponseCapture | undefined
-    const runApp = (): Promise<BriskResponse> => {
+    const runApp = (derived?: BriskRequest): Promise<BriskResponse> => {
+      applyDerivedRequest(req, request, derived)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       next()

@@ -1,4 +1,11 @@
-import { BriskOptionError, createBriskRequest, type BriskMiddleware, type BriskResponse } from '@brisk/core'
+import {
+  applyDerivedRequest,
+  BriskOptionError,
+  createBriskRequest,
+  type BriskMiddleware,
+  type BriskRequest,
+  type BriskResponse,
+} from '@brisk/core'
 import type { Middleware } from 'koa'
 import { readKoaResponse, writeKoaResponse } from './koa-response.js'
 
@@ -16,7 +23,8 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
   return async function brisk(ctx, next) {
     const request = createBriskRequest(ctx.req, ctx.res, { clientAddress: ctx.ip, url: ctx.originalUrl })
     let fromApp: BriskResponse | undefined
-    const response = await middleware(request, async () => {
+    const response = await middleware(request, async (derived?: BriskRequest) => {
+      applyDerivedRequest(ctx.req, request, derived)
       await next()
       fromApp = readKoaResponse(ctx)
       return fromApp

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
+  applyDerivedRequest,
   BriskOptionError,
   captureResponse,
   createBriskRequest,
@@ -9,6 +10,7 @@ import {
   writeResponse,
   type BriskLogger,
   type BriskMiddleware,
+  type BriskRequest,
   type BriskResponse,
   type ResponseCapture,
   type Size,
@@ -74,7 +76,8 @@ export function withBrisk(
   return function briskListener(req: IncomingMessage, res: ServerResponse): void {
     const request = createBriskRequest(req, res, { clientAddress: clientAddress(req) })
     let capture: ResponseCapture | undefined
-    const next = (): Promise<BriskResponse> => {
+    const next = (derived?: BriskRequest): Promise<BriskResponse> => {
+      applyDerivedRequest(req, request, derived)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       try {
