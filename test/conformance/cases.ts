@@ -194,6 +194,13 @@ export const CASES: ConformanceCase[] = [
     expect: { status: 200, body: 'body', header: { 'x-before': 'b' } },
   },
   {
+    name: 'not found, falling through the app',
+    node: (_req, res) => void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found'),
+    express: (_req, _res, next) => next(),
+    koa: (_ctx, next) => next(),
+    expect: { status: 404 },
+  },
+  {
     name: 'multiple Set-Cookie',
     node: (_req, res) => {
       res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/; HttpOnly'])
