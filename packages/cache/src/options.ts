@@ -40,6 +40,8 @@ export interface CacheOptions {
   tagsHeader?: string
   /** Methods whose successful (2xx/3xx) responses invalidate the stored entries of their URL. Default `['POST', 'PUT', 'PATCH', 'DELETE']`. */
   methods?: readonly string[]
+  /** Give stored 200 responses that carry no ETag a strong one (sha1 of the stored bytes, `etag` package format), computed once when stored, so hits answer `If-None-Match` without hashing. Default true. */
+  etag?: boolean
   /** Cache name in `Cache-Status`. Default `'brisk'`. */
   name?: string
   /** pino-compatible logger for store incidents; `false` silences it. Default: the shared brisk logger. */
@@ -64,6 +66,7 @@ export interface ResolvedCacheOptions {
   shareAuthenticated: boolean
   tagsHeader: string
   methods: ReadonlySet<string>
+  etag: boolean
   name: string
   logger: BriskLogger
   metrics: BriskMetrics
@@ -133,6 +136,9 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
   if (options.shareAuthenticated !== undefined && typeof options.shareAuthenticated !== 'boolean') {
     throw new BriskOptionError('shareAuthenticated', options.shareAuthenticated, 'true or false')
   }
+  if (options.etag !== undefined && typeof options.etag !== 'boolean') {
+    throw new BriskOptionError('etag', options.etag, 'true or false')
+  }
   const clock = options.clock ?? Date
   if (typeof clock !== 'object' && typeof clock !== 'function') {
     throw new BriskOptionError('clock', clock, 'an object with a now() method returning epoch milliseconds')
@@ -153,6 +159,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
     shareAuthenticated: options.shareAuthenticated ?? false,
     tagsHeader: tagsHeader.toLowerCase(),
     methods: new Set(methods.map((m) => m.toUpperCase())),
+    etag: options.etag ?? true,
     name,
     logger: resolveLogger(options.logger),
     metrics: options.metrics ?? defaultMetrics,

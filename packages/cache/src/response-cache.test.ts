@@ -5,6 +5,7 @@ import {
   BriskMetrics,
   BriskOptionError,
   type BriskHints,
+  type BriskNext,
   type BriskRequest,
   type BriskResponse,
 } from '@brisk/core'
@@ -56,7 +57,7 @@ function setup(options: CacheOptions = {}, handler?: Handler) {
       const target = derived ?? req
       seen.push(target)
       return Promise.resolve().then(() => current(target))
-    }) as () => Promise<BriskResponse>
+    }) satisfies BriskNext
     return mw(req, next)
   }
   return {
@@ -144,8 +145,8 @@ describe('cache()', () => {
       expect(t.calls).toBe(2)
     })
 
-    it('goes back to the app once the response is stale', async () => {
-      const t = setup()
+    it('goes back to the app once a response without validators is stale', async () => {
+      const t = setup({ etag: false })
       await t.run()
       t.clock.advance(60_001)
       const res = await t.run()
@@ -159,6 +160,26 @@ describe('cache()', () => {
       t.clock.advance(90_000)
       const res = await t.run()
       expect(res.headers['cache-status']).toBe('brisk; fwd=stale; stored')
+    })
+
+    it('gives a stored 200 without validators an ETag once, so a hit answers If-None-Match by itself', async () => {
+      const t = setup()
+      const first = await t.run()
+      const tag = first.headers.etag as string
+      expect(tag).toMatch(/^"[0-9a-f]+-[A-Za-z0-9+/]+"$/)
+      const hit = await t.run(request('/page', { 'if-none-match': tag }))
+      expect(hit.status).toBe(304)
+      expect(hit.headers.etag).toBe(tag)
+      expect(t.calls).toBe(1)
+    })
+
+    it("keeps the app's own ETag and generates none when told not to", async () => {
+      const own = setup({}, () => ok('x', { 'cache-control': 'max-age=60', etag: '"own"' }))
+      expect((await own.run()).headers.etag).toBe('"own"')
+      expect((await own.run()).headers.etag).toBe('"own"')
+      const none = setup({ etag: false })
+      await none.run()
+      expect((await none.run()).headers.etag).toBeUndefined()
     })
 
     it('keeps the status and reason phrase of a stored 404', async () => {

@@ -4,9 +4,11 @@ import {
   headerValue,
   type BriskHeaders,
   type BriskMiddleware,
+  type BriskNext,
   type BriskRequest,
   type BriskResponse,
 } from '@brisk/core'
+import generateEtag from 'etag'
 import fresh from 'fresh'
 import { captureBody } from './body-capture.js'
 import { defaultCacheKey } from './cache-key.js'
@@ -68,8 +70,6 @@ interface Forwarded {
   response: BriskResponse
   outcome: Promise<SharedOutcome | undefined>
 }
-
-type NextWithRequest = (req?: BriskRequest) => Promise<BriskResponse>
 
 const EMPTY = Buffer.alloc(0)
 // Fields a 304 carries (RFC 9110 §15.4.5), besides the cache's own Age and Cache-Status.
@@ -213,7 +213,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
    */
   const forward = async (
     clientReq: BriskRequest,
-    next: NextWithRequest,
+    next: BriskNext,
     primaryKey: string,
     marker: VaryMeta | undefined,
     fwd: ForwardReason,
@@ -288,6 +288,13 @@ export function cache(options: CacheOptions = {}): ResponseCache {
 
     const keep = async (bytes: Buffer | undefined): Promise<SharedOutcome | undefined> => {
       if (bytes === undefined) return undefined
+      if (o.etag && meta.status === 200 && meta.etag === undefined) {
+        // Hashed once here so that every hit, and every 304 answered for one, needs no hashing.
+        const tag = generateEtag(bytes)
+        meta.etag = tag
+        meta.headers.etag = tag
+        if (Buffer.isBuffer(res.body) || res.body === null) res.headers.etag = tag
+      }
       const built = buildEntry(meta, bytes)
       await write(primaryKey, marker, fields, req, built.entry, meta)
       return { prepared: built.prepared, fields, values }
@@ -376,7 +383,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
    */
   const fetchCoalesced = async (
     req: BriskRequest,
-    next: NextWithRequest,
+    next: BriskNext,
     primaryKey: string,
     marker: VaryMeta | undefined,
     fwd: ForwardReason,
@@ -481,7 +488,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
    */
   const refreshStale = async (
     req: BriskRequest,
-    next: NextWithRequest,
+    next: BriskNext,
     primaryKey: string,
     marker: VaryMeta | undefined,
     authenticated: boolean,
