@@ -76,7 +76,9 @@ export function send(
           const raw = Buffer.concat(chunks)
           try {
             const coding = res.headers['content-encoding']
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, body: decode(raw, coding) })
+            // A HEAD answer or a 304 names the coding of a body it does not carry.
+            const body = raw.length === 0 ? raw : decode(raw, coding)
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, body })
           } catch (error) {
             reject(error instanceof Error ? error : new Error(String(error)))
           }
