@@ -155,6 +155,10 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
     reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
     headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
   ): ServerResponse {
+    // Node checks the status here, so the app learns of a bad one where it made it.
+    if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) {
+      throw new RangeError(`Invalid status code: ${String(statusCode)}`)
+    }
     res.statusCode = statusCode
     committed = true
     if (typeof reason === 'string') res.statusMessage = reason

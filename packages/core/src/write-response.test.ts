@@ -133,4 +133,22 @@ describe('writeResponse', () => {
     await expect(open(port)).rejects.toThrow()
     expect(body.destroyed).toBe(true)
   })
+
+  it.each([
+    ['a status Node refuses', { status: 42, headers: {}, body: Buffer.from('x') }],
+    ['a header value with a control character', { status: 200, headers: { 'x-bad': 'a\nb' }, body: null }],
+  ] as const)('answers 500 instead of throwing for %s', async (_name, answer) => {
+    let threw = false
+    const port = await serve((_req, res) => {
+      try {
+        void writeResponse(res, { ...answer, headers: { ...answer.headers } })
+      } catch {
+        threw = true
+      }
+    })
+    const res = await open(port)
+    expect(res.statusCode).toBe(500)
+    expect(await readAll(res)).toBe('Internal Server Error')
+    expect(threw).toBe(false)
+  })
 })

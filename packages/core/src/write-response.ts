@@ -26,6 +26,26 @@ export function writeResponse(
   // Node's own write/end/flushHeaders send the head through `this.writeHead`; the capture's
   // stand-in would swallow it. The app's head is settled by now, so the real one goes back.
   if (writer !== undefined) res.writeHead = writer.writeHead as ServerResponse['writeHead']
+  try {
+    return send(res, response, via)
+  } catch {
+    // Node refused the answer (a status outside 100-999, a header value with a control
+    // character): the client gets a plain 500 rather than a crashed process or a hung socket.
+    const { body } = response
+    if (body !== null && !Buffer.isBuffer(body)) body.destroy()
+    if (headSent(res) || res.writableEnded) res.destroy()
+    else {
+      for (const name of res.getHeaderNames()) res.removeHeader(name)
+      res.statusCode = 500
+      res.statusMessage = 'Internal Server Error'
+      res.setHeader('content-type', 'text/plain; charset=utf-8')
+      via.end.call(res, Buffer.from('Internal Server Error'))
+    }
+    return Promise.resolve()
+  }
+}
+
+function send(res: ServerResponse, response: BriskResponse, via: ResponseWriter): Promise<void> {
   const { body } = response
   if (res.destroyed || res.writableEnded) {
     if (body !== null && !Buffer.isBuffer(body)) body.destroy()
