@@ -58,6 +58,15 @@ function checkReference(observed: Observed, expected: ConformanceCase['expect'])
   }
 }
 
+// A listener leak on any emitter shows up as a MaxListenersExceededWarning.
+const warnings: Error[] = []
+const onWarning = (warning: Error): void => void warnings.push(warning)
+beforeAll(() => void process.on('warning', onWarning))
+afterAll(() => {
+  process.off('warning', onWarning)
+  expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning')
+})
+
 describe.each(FRAMEWORKS)('adapter conformance on %s', (framework) => {
   let plain: RunningServer
   let wrapped: RunningServer
