@@ -64,7 +64,16 @@ function toBuffer(chunk: unknown, encoding: unknown): Buffer {
  */
 export function captureResponse(res: ServerResponse, options: CaptureOptions = {}): ResponseCapture {
   const bufferLimit = options.bufferLimit ?? DEFAULT_BUFFER_LIMIT
-  const writer = currentWriter(res)
+  const writer: ResponseWriter = {
+    ...currentWriter(res),
+    release() {
+      // Node's own write/end/flushHeaders send the head through `this.writeHead`, and other
+      // wrappers installed before brisk (the compression package) read `res.headersSent`:
+      // both must be the real ones again once the real answer is written.
+      res.writeHead = writer.writeHead as ServerResponse['writeHead']
+      delete (res as { headersSent?: boolean }).headersSent
+    },
+  }
   let state: State = 'idle'
   let settled = false
   let committed = false

@@ -10,6 +10,8 @@ export interface ResponseWriter {
   write(this: ServerResponse, chunk: Buffer): boolean
   end(this: ServerResponse, chunk?: Buffer): ServerResponse
   flushHeaders(this: ServerResponse): void
+  /** Undoes what a capture changed on the instance, before the real answer is written. */
+  release?(this: ServerResponse): void
 }
 
 /** The methods a response has right now (before a capture displaces them). */

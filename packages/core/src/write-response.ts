@@ -23,9 +23,8 @@ export function writeResponse(
   writer?: ResponseWriter,
 ): Promise<void> {
   const via = writer ?? (res as unknown as ResponseWriter)
-  // Node's own write/end/flushHeaders send the head through `this.writeHead`; the capture's
-  // stand-in would swallow it. The app's head is settled by now, so the real one goes back.
-  if (writer !== undefined) res.writeHead = writer.writeHead as ServerResponse['writeHead']
+  // The app's head is settled by now: what a capture changed on the instance goes back.
+  writer?.release?.call(res)
   try {
     return send(res, response, via)
   } catch {

@@ -1,8 +1,12 @@
 import { once } from 'node:events'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
+import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -164,6 +168,41 @@ describe.each([
 })
 
 describe('toExpress', () => {
+  const page = 'compressible text, '.repeat(1000)
+
+  it.each(['before', 'after'] as const)(
+    'works with the compression package mounted %s it',
+    async (position) => {
+      const app = express()
+      if (position === 'before') app.use(compression())
+      app.use(toExpress(passThrough))
+      if (position === 'after') app.use(compression())
+      app.get('/', (_req, res) => void res.type('text').send(page))
+      const res = await request(app).get('/').set('Accept-Encoding', 'gzip')
+      expect(res.headers['content-encoding']).toBe('gzip')
+      expect(res.text).toBe(page)
+    },
+  )
+
+  it('passes a range request on sendFile through unchanged', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'brisk-express-')), 'file.txt')
+    writeFileSync(file, '0123456789abcdef')
+    const make = (withBrisk: boolean): Express => {
+      const app = express()
+      if (withBrisk) app.use(toExpress(passThrough))
+      app.get('/', (_req, res) => res.sendFile(file))
+      return app
+    }
+    const plain = await request(make(false)).get('/').set('Range', 'bytes=2-5')
+    const wrapped = await request(make(true)).get('/').set('Range', 'bytes=2-5')
+    expect([plain.status, plain.text]).toEqual([206, '2345'])
+    expect([wrapped.status, wrapped.text, wrapped.headers['content-range']]).toEqual([
+      206,
+      '2345',
+      plain.headers['content-range'],
+    ])
+  })
+
   it('aborts the request signal and releases the app when the client disconnects mid-response', async () => {
     let signal: AbortSignal | undefined
     let appSawClose!: () => void
