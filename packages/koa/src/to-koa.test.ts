@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
 import Koa from 'koa'
+import koaCompress from 'koa-compress'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { brisk } from './request-context.js'
@@ -68,6 +69,21 @@ describe.each([
       }
     },
   )
+
+  it.each(['before', 'after'] as const)('works with koa-compress mounted %s it', async (position) => {
+    const page = 'compressible text, '.repeat(1000)
+    const app = new KoaApp()
+    if (position === 'before') app.use(koaCompress({ threshold: 0 }))
+    app.use(toKoa(passThrough))
+    if (position === 'after') app.use(koaCompress({ threshold: 0 }))
+    app.use((ctx) => {
+      ctx.type = 'text'
+      ctx.body = page
+    })
+    const res = await request(app.callback()).get('/').set('Accept-Encoding', 'gzip')
+    expect(res.headers['content-encoding']).toBe('gzip')
+    expect(res.text).toBe(page)
+  })
 
   it('lets a middleware answer without running the app', async () => {
     let runs = 0
