@@ -1,0 +1,102 @@
+/** The command line of `npm run bench`. */
+export interface BenchArgs {
+  /** The ~1-minute subset with short runs. */
+  quick: boolean
+  /** Run only these scenarios (by name); empty: all (or the quick subset). */
+  only: string[]
+  /** Seconds of each measured run. */
+  duration: number
+  /** Seconds of warm-up per variant before the measured rounds. */
+  warmup: number
+  /** Measured rounds; each round runs every variant once, interleaved (A B A B …). */
+  repeats: number
+  /** Concurrent connections autocannon keeps open. */
+  connections: number
+  /** Print the scenario list and exit. */
+  list: boolean
+  /** Where latest.json / latest.md / latest.svg go. */
+  outDir: string | undefined
+}
+
+export const FULL_DEFAULTS = { duration: 10, warmup: 3, repeats: 5, connections: 50 } as const
+export const QUICK_DEFAULTS = { duration: 2, warmup: 1, repeats: 3, connections: 50 } as const
+
+export class BenchArgsError extends Error {
+  override name = 'BenchArgsError'
+}
+
+const USAGE =
+  'usage: npm run bench -- [--quick] [--only <scenario>]... [--duration <s>] [--warmup <s>] ' +
+  '[--repeats <n>] [--connections <n>] [--out <dir>] [--list]'
+
+/** Parses the arguments after `npm run bench --`; throws a BenchArgsError with the usage on bad input. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  let quick = false
+  let list = false
+  let outDir: string | undefined
+  const only: string[] = []
+  const numbers: Partial<Record<'duration' | 'warmup' | 'repeats' | 'connections', number>> = {}
+  const limits = {
+    duration: [1, 600],
+    warmup: [0, 120],
+    repeats: [3, 50],
+    connections: [1, 1000],
+  } as const
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined]
+    const value = (): string => {
+      const next = inline ?? argv[++i]
+      if (next === undefined || next === '') throw new BenchArgsError(`${flag} needs a value\n${USAGE}`)
+      return next
+    }
+    switch (flag) {
+      case '--quick':
+        quick = true
+        break
+      case '--list':
+        list = true
+        break
+      case '--only':
+        only.push(
+          ...value()
+            .split(',')
+            .filter((name) => name !== ''),
+        )
+        break
+      case '--out':
+        outDir = value()
+        break
+      case '--duration':
+      case '--warmup':
+      case '--repeats':
+      case '--connections': {
+        const name = flag.slice(2) as keyof typeof limits
+        const raw = value()
+        const parsed = Number(raw)
+        const [min, max] = limits[name]
+        if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
+          throw new BenchArgsError(`${flag} ${raw}: expected a whole number from ${min} to ${max}\n${USAGE}`)
+        }
+        numbers[name] = parsed
+        break
+      }
+      default:
+        throw new BenchArgsError(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`)
+    }
+  }
+  const defaults = quick ? QUICK_DEFAULTS : FULL_DEFAULTS
+  return {
+    quick,
+    only,
+    list,
+    outDir,
+    duration: numbers.duration ?? defaults.duration,
+    warmup: numbers.warmup ?? defaults.warmup,
+    repeats: numbers.repeats ?? defaults.repeats,
+    connections: numbers.connections ?? defaults.connections,
+  }
+}

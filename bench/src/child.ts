@@ -1,0 +1,73 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+/** Whether `taskset` can pin a process here (Linux with util-linux); otherwise nothing is pinned. */
+export function tasksetWorks(): boolean {
+  const probe = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' })
+  return probe.status === 0
+}
+
+/**
+ * Starts a TypeScript entry of this folder in a child process with an IPC channel, pinned to
+ * `core` when taskset works, resolving workspace packages to their sources as the tests do.
+ */
+export function startChild(
+  entry: string,
+  core: number | undefined,
+  extraNodeArgs: readonly string[] = [],
+): ChildProcess {
+  const script = fileURLToPath(new URL(entry, import.meta.url))
+  const nodeArgs = ['--conditions=brisk-source', '--import', 'tsx', ...extraNodeArgs, script]
+  const [command, args] =
+    core === undefined
+      ? [process.execPath, nodeArgs]
+      : ['taskset', ['-c', String(core), process.execPath, ...nodeArgs]]
+  return spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+}
+
+/** Sends `message` and waits for the first reply `accept` takes, failing on exit or after `timeoutMs`. */
+export function ask<R>(
+  child: ChildProcess,
+  message: object,
+  accept: (reply: R) => boolean,
+  timeoutMs: number,
+): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: R): void => {
+      if (!accept(reply)) return
+      cleanup()
+      resolve(reply)
+    }
+    const onExit = (code: number | null): void => {
+      cleanup()
+      reject(new Error(`child exited (${code}) before answering ${JSON.stringify(message).slice(0, 120)}`))
+    }
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`no answer within ${timeoutMs} ms to ${JSON.stringify(message).slice(0, 120)}`))
+    }, timeoutMs)
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+    child.send(message)
+  })
+}
+
+/** Asks a child to stop, and kills it if it has not exited within `graceMs`. */
+export async function stopChild(
+  child: ChildProcess,
+  stopMessage: object | undefined,
+  graceMs = 5000,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  if (stopMessage !== undefined && child.connected) child.send(stopMessage)
+  else child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}

@@ -1,0 +1,85 @@
+import type { BenchReport, ScenarioResult, VariantResult } from './results.js'
+
+/** `12345.6` → `12,346`; small values keep two decimals. */
+export function formatNumber(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '–'
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2)
+}
+
+export function formatRatio(value: number | undefined): string {
+  return value === undefined ? '–' : `${value.toFixed(2)}×`
+}
+
+function formatBytes(value: number | undefined): string {
+  return value === undefined ? '–' : Math.round(value).toLocaleString('en-US')
+}
+
+/** Markdown cells must not break the table. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+}
+
+function variantRow(variant: VariantResult, unit: string, reference: string): string {
+  const label = variant.id === reference ? `${variant.label} (reference)` : variant.label
+  if (variant.notMeasured !== undefined) {
+    return `| ${cell(label)} | not measured: ${cell(variant.notMeasured)} | | | | | | | |`
+  }
+  const notes = [
+    variant.status === undefined ? undefined : `status ${variant.status}`,
+    variant.cacheStatus === undefined ? undefined : `Cache-Status: ${variant.cacheStatus}`,
+    variant.memory === undefined
+      ? undefined
+      : `RSS +${formatBytes(variant.memory.rssGrowth / 1048576)} MB, store ${formatBytes(variant.memory.storeBytes / 1048576)} of ${formatBytes(variant.memory.storeBound / 1048576)} MB`,
+    ...variant.problems.map((problem) => `⚠ ${problem}`),
+  ].filter((note) => note !== undefined)
+  const perSecond = `${formatNumber(variant.perSecond)} ${unit}`
+  return (
+    `| ${cell(label)} | ${perSecond} | ${formatRatio(variant.ratio)} | ${formatNumber(variant.latencyP50)} | ` +
+    `${formatNumber(variant.latencyP99)} | ${formatBytes(variant.bytesPerResponse)} | ${formatBytes(variant.bodyBytes)} ` +
+    `${variant.contentEncoding ?? ''} | ${variant.hitRatio === undefined ? '–' : `${(variant.hitRatio * 100).toFixed(1)}%`} | ` +
+    `${cell(notes.join('; '))} |`
+  )
+}
+
+function scenarioSection(scenario: ScenarioResult): string {
+  const lines = [`### \`${scenario.name}\` (${scenario.group})`, '', scenario.title, '']
+  if (scenario.notMeasured !== undefined) {
+    lines.push(`Not measured: ${scenario.notMeasured}.`, '')
+    return lines.join('\n')
+  }
+  lines.push(
+    `| variant | median ${scenario.unit} | ratio | p50 ms | p99 ms | bytes/response | body bytes | hit ratio | notes |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...scenario.variants.map((variant) => variantRow(variant, scenario.unit, scenario.reference)),
+    '',
+  )
+  return lines.join('\n')
+}
+
+/** The human report: settings, targets (met / missed / not measured), then one table per scenario. */
+export function renderMarkdown(report: BenchReport): string {
+  const { machine, settings } = report
+  const lines = [
+    '# brisk benchmark results',
+    '',
+    `Run ${report.startedAt} → ${report.finishedAt}; Node ${machine.node} on ${machine.platform}, ${machine.cpus} CPUs; ` +
+      (machine.pinned
+        ? 'servers pinned to core 0, autocannon to core 1 (taskset).'
+        : 'taskset unavailable: nothing pinned.'),
+    '',
+    `Each variant: ${settings.warmup} s warm-up, then ${settings.repeats} rounds of ${settings.duration} s, variants interleaved; ` +
+      `${settings.connections} connections. Figures are medians of the rounds; ratios divide by the reference measured in the same run.`,
+    '',
+  ]
+  if (machine.quick)
+    lines.push('> `--quick` run: a subset with short rounds, to check the harness, not to quote.', '')
+  lines.push('## Targets', '', '| target | measured | verdict | from |', '| --- | ---: | --- | --- |')
+  for (const target of report.targets) {
+    lines.push(
+      `| ${cell(target.target)} | ${formatRatio(target.measured)} | ${cell(target.verdict)} | ${cell(target.detail)} |`,
+    )
+  }
+  lines.push('', '## Scenarios', '')
+  for (const scenario of report.scenarios) lines.push(scenarioSection(scenario))
+  return lines.join('\n')
+}

@@ -1,0 +1,427 @@
+/**
+ * `npm run bench`: starts each scenario's servers in child processes pinned to core 0, drives
+ * them with autocannon from a child pinned to core 1, interleaves the variants over several
+ * rounds after a warm-up, and writes results/latest.{json,md,svg}. Every run is bounded: each
+ * autocannon job has a fixed duration and every child answer a deadline.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { parseSize } from '@brisk/core'
+import { BenchArgsError, parseBenchArgs, type BenchArgs } from './args.js'
+import { ask, startChild, stopChild, tasksetWorks } from './child.js'
+import type { DataCacheJob, DataCacheReply } from './data-cache-process.js'
+import type { LoadJob, LoadReply, LoadResult, ServerCommand, ServerReply, ServerStats } from './protocol.js'
+import { deletePrefix, redisAnswers, redisUrl } from './redis-keys.js'
+import { renderMarkdown } from './report-markdown.js'
+import { renderSvg } from './report-svg.js'
+import type { BenchReport, ScenarioResult, VariantResult } from './results.js'
+import {
+  allScenarios,
+  selectScenarios,
+  type DataCacheScenario,
+  type HttpScenario,
+  type HttpVariant,
+  type Scenario,
+} from './scenarios.js'
+import { usesRedis, type ServerSpec } from './server-spec.js'
+import { hitRatio, median, ratio } from './stats.js'
+import { evaluateTargets } from './targets.js'
+
+const SERVER_CORE = 0
+const LOAD_CORE = 1
+const START_TIMEOUT_MS = 60_000
+
+interface Context {
+  args: BenchArgs
+  pinned: boolean
+  runPrefix: string
+  redis: { url: string; up: boolean }
+  load: ChildProcess
+  nextJob: number
+}
+
+const live = new Set<ChildProcess>()
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  return child
+}
+
+function log(message: string): void {
+  process.stdout.write(`${message}\n`)
+}
+
+/** Seconds a selection will take, servers' start-up aside. */
+export function estimateSeconds(scenarios: readonly Scenario[], args: BenchArgs): number {
+  const perVariant = args.warmup + args.repeats * args.duration
+  return scenarios.reduce((sum, scenario) => {
+    const measured =
+      scenario.kind === 'http'
+        ? scenario.variants.filter((v) => v.skip === undefined).length
+        : scenario.variants.length
+    return sum + measured * perVariant
+  }, 0)
+}
+
+interface RunningServer {
+  variant: HttpVariant
+  child: ChildProcess
+  port: number
+  started: ServerStats
+}
+
+async function startServer(ctx: Context, variant: HttpVariant, spec: ServerSpec): Promise<RunningServer> {
+  const child = track(
+    startChild('./server-process.ts', ctx.pinned ? SERVER_CORE : undefined, ['--expose-gc']),
+  )
+  try {
+    const reply = await ask<ServerReply>(
+      child,
+      { type: 'start', spec } satisfies ServerCommand,
+      (r) => r.type !== 'stats',
+      START_TIMEOUT_MS,
+    )
+    if (reply.type === 'error') throw new Error(reply.message.split('\n')[0])
+    if (reply.type !== 'listening') throw new Error(`unexpected reply ${reply.type}`)
+    return { variant, child, port: reply.port, started: reply.stats }
+  } catch (error) {
+    await stopChild(child, undefined)
+    throw error
+  }
+}
+
+async function serverStats(server: RunningServer): Promise<ServerStats> {
+  const reply = await ask<ServerReply>(
+    server.child,
+    { type: 'stats' } satisfies ServerCommand,
+    (r) => r.type === 'stats',
+    30_000,
+  )
+  if (reply.type !== 'stats') throw new Error('no stats')
+  return reply.stats
+}
+
+async function runLoad(ctx: Context, job: LoadJob): Promise<LoadResult> {
+  const id = ctx.nextJob++
+  const reply = await ask<LoadReply>(
+    ctx.load,
+    { type: 'run', id, job },
+    (r) => r.id === id,
+    (job.duration + 60) * 1000,
+  )
+  if (reply.type === 'error') throw new Error(reply.message)
+  return reply.result
+}
+
+function jobFor(
+  scenario: HttpScenario,
+  server: RunningServer,
+  duration: number,
+  connections: number,
+): LoadJob {
+  const shape = { ...scenario.load, ...server.variant.load }
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    path: shape.path,
+    headers: shape.headers,
+    ...(shape.distinctKeys === undefined ? {} : { distinctKeys: shape.distinctKeys }),
+    ...(shape.revalidate === undefined ? {} : { revalidate: shape.revalidate }),
+    duration,
+    connections,
+  }
+}
+
+/** What makes a variant's rounds doubtful: socket errors, timeouts, statuses other than expected. */
+export function problemsOf(rounds: readonly LoadResult[], expectStatus: number): string[] {
+  const problems: string[] = []
+  const errors = rounds.reduce((sum, r) => sum + r.errors, 0)
+  const timeouts = rounds.reduce((sum, r) => sum + r.timeouts, 0)
+  if (errors > 0) problems.push(`${errors} socket errors`)
+  if (timeouts > 0) problems.push(`${timeouts} timeouts`)
+  const unexpected: Record<string, number> = {}
+  for (const round of rounds) {
+    for (const [code, count] of Object.entries(round.statusCodes)) {
+      if (Number(code) !== expectStatus) unexpected[code] = (unexpected[code] ?? 0) + count
+    }
+    if (round.preflight.status !== expectStatus) unexpected[`preflight ${round.preflight.status}`] = 1
+  }
+  for (const [code, count] of Object.entries(unexpected))
+    problems.push(`${count}× status ${code} (expected ${expectStatus})`)
+  return problems
+}
+
+async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<ScenarioResult> {
+  const { args } = ctx
+  const results = new Map<string, VariantResult>()
+  const running: RunningServer[] = []
+  const starts = scenario.variants.map(async (variant) => {
+    const base: VariantResult = { id: variant.id, label: variant.label, rounds: [], problems: [] }
+    results.set(variant.id, base)
+    if (variant.skip !== undefined || variant.server === undefined) {
+      base.notMeasured = variant.skip ?? 'no server'
+      return
+    }
+    const spec: ServerSpec = { ...variant.server }
+    if (usesRedis(spec)) {
+      if (!ctx.redis.up) {
+        base.notMeasured = `Redis not reachable at ${ctx.redis.url}`
+        return
+      }
+      spec.redis = { url: ctx.redis.url, prefix: `${ctx.runPrefix}${scenario.name}:${variant.id}:` }
+    }
+    try {
+      running.push(await startServer(ctx, variant, spec))
+    } catch (error) {
+      base.notMeasured = `server failed to start: ${error instanceof Error ? error.message : String(error)}`
+    }
+  })
+  await Promise.all(starts)
+  // Report order is the scenario's, whatever order the servers came up in.
+  running.sort((a, b) => scenario.variants.indexOf(a.variant) - scenario.variants.indexOf(b.variant))
+  const rounds = new Map<string, LoadResult[]>(running.map((server) => [server.variant.id, []]))
+  const before = new Map<string, ServerStats>()
+  const after = new Map<string, ServerStats>()
+  const failed = new Set<string>()
+  const attempt = async (server: RunningServer, action: () => Promise<void>): Promise<void> => {
+    if (failed.has(server.variant.id)) return
+    try {
+      await action()
+    } catch (error) {
+      failed.add(server.variant.id)
+      results.get(server.variant.id)!.notMeasured =
+        `load failed: ${error instanceof Error ? error.message : String(error)}`
+    }
+  }
+  try {
+    for (const server of running) {
+      log(`  warm-up ${server.variant.id}`)
+      await attempt(server, async () => {
+        if (args.warmup > 0) await runLoad(ctx, jobFor(scenario, server, args.warmup, args.connections))
+        before.set(server.variant.id, await serverStats(server))
+      })
+    }
+    for (let round = 1; round <= args.repeats; round++) {
+      for (const server of running) {
+        await attempt(server, async () => {
+          const result = await runLoad(ctx, jobFor(scenario, server, args.duration, args.connections))
+          rounds.get(server.variant.id)!.push(result)
+          log(
+            `  round ${round}/${args.repeats} ${server.variant.id}: ${Math.round(result.requestsPerSecond)} req/s`,
+          )
+        })
+      }
+    }
+    for (const server of running)
+      await attempt(server, async () => void after.set(server.variant.id, await serverStats(server)))
+  } finally {
+    await Promise.all(
+      running.map((server) => stopChild(server.child, { type: 'stop' } satisfies ServerCommand)),
+    )
+  }
+
+  for (const server of running) {
+    const result = results.get(server.variant.id)!
+    const measured = rounds.get(server.variant.id)!
+    if (result.notMeasured !== undefined || measured.length === 0) continue
+    const expectStatus = { ...scenario.load, ...server.variant.load }.expectStatus
+    const last = measured[measured.length - 1]!
+    result.rounds = measured.map((r) => r.requestsPerSecond)
+    result.perSecond = median(result.rounds)
+    result.latencyP50 = median(measured.map((r) => r.latencyP50))
+    result.latencyP99 = median(measured.map((r) => r.latencyP99))
+    result.bytesPerResponse = median(measured.map((r) => r.bytesPerResponse))
+    result.bodyBytes = last.preflight.bodyBytes
+    result.status = last.preflight.status
+    if (last.preflight.contentEncoding !== undefined) result.contentEncoding = last.preflight.contentEncoding
+    if (last.preflight.cacheStatus !== undefined) result.cacheStatus = last.preflight.cacheStatus
+    result.problems = problemsOf(measured, expectStatus)
+    const start = before.get(server.variant.id)
+    const end = after.get(server.variant.id)
+    if (start !== undefined && end !== undefined) {
+      const hits = hitRatio(start.counters, end.counters)
+      if (hits !== undefined) result.hitRatio = hits
+      const bound = server.variant.server?.storeMaxSize
+      if (bound !== undefined) {
+        result.memory = {
+          rssGrowth: end.rss - server.started.rss,
+          storeBytes: end.gauges.storeBytes ?? 0,
+          storeBound: parseSize(bound, 'storeMaxSize'),
+        }
+      }
+    }
+  }
+  const reference = results.get(scenario.reference)
+  const variants = scenario.variants.map((variant) => {
+    const result = results.get(variant.id)!
+    const value = ratio(
+      result.perSecond,
+      reference?.notMeasured === undefined ? reference?.perSecond : undefined,
+    )
+    if (value !== undefined) result.ratio = value
+    return result
+  })
+  return {
+    name: scenario.name,
+    group: scenario.group,
+    title: scenario.title,
+    unit: 'req/s',
+    reference: scenario.reference,
+    variants,
+  }
+}
+
+async function runDataCacheScenario(ctx: Context, scenario: DataCacheScenario): Promise<ScenarioResult> {
+  const { args } = ctx
+  const variants: VariantResult[] = scenario.variants.map((v) => ({
+    id: v.id,
+    label: v.label,
+    rounds: [],
+    problems: [],
+  }))
+  const runnable = scenario.variants.filter((v) => ctx.redis.up || !v.id.endsWith('-tiered')).map((v) => v.id)
+  for (const variant of variants) {
+    if (!runnable.includes(variant.id as DataCacheJob['variants'][number]))
+      variant.notMeasured = `Redis not reachable at ${ctx.redis.url}`
+  }
+  const child = track(startChild('./data-cache-process.ts', ctx.pinned ? SERVER_CORE : undefined))
+  try {
+    const job: DataCacheJob = {
+      type: 'run',
+      variants: runnable,
+      duration: args.duration,
+      warmup: args.warmup,
+      repeats: args.repeats,
+      redis: ctx.redis.up ? { url: ctx.redis.url, prefix: `${ctx.runPrefix}${scenario.name}:` } : undefined,
+    }
+    log(`  ${runnable.length} variants × (${args.warmup} s + ${args.repeats} × ${args.duration} s)`)
+    const timeout = (runnable.length * (args.warmup + args.repeats * args.duration) + 60) * 1000
+    const reply = await ask<DataCacheReply>(child, job, () => true, timeout)
+    if (reply.type === 'error') throw new Error(reply.message)
+    for (const variant of variants) {
+      const error = reply.errors[variant.id]
+      if (error !== undefined) variant.notMeasured = `failed: ${error}`
+      const rounds = reply.opsPerSecond[variant.id]
+      if (rounds === undefined || rounds.length === 0) continue
+      variant.rounds = rounds
+      variant.perSecond = median(rounds)
+    }
+  } finally {
+    await stopChild(child, undefined)
+  }
+  const reference = variants.find((v) => v.id === scenario.reference)
+  for (const variant of variants) {
+    const value = ratio(variant.perSecond, reference?.perSecond)
+    if (value !== undefined) variant.ratio = value
+  }
+  return {
+    name: scenario.name,
+    group: scenario.group,
+    title: scenario.title,
+    unit: 'ops/s',
+    reference: scenario.reference,
+    variants,
+  }
+}
+
+function printScenario(result: ScenarioResult): void {
+  for (const v of result.variants) {
+    const figure =
+      v.notMeasured !== undefined
+        ? `not measured: ${v.notMeasured}`
+        : `${Math.round(v.perSecond ?? 0)} ${result.unit}  ratio ${v.ratio?.toFixed(2) ?? '–'}  p50 ${v.latencyP50 ?? '–'} ms  p99 ${v.latencyP99 ?? '–'} ms  ${Math.round(v.bytesPerResponse ?? 0)} B/resp`
+    log(`  ${v.id.padEnd(26)} ${figure}${v.problems.length > 0 ? `  ⚠ ${v.problems.join('; ')}` : ''}`)
+  }
+}
+
+async function main(): Promise<void> {
+  let args: BenchArgs
+  try {
+    args = parseBenchArgs(process.argv.slice(2))
+  } catch (error) {
+    if (error instanceof BenchArgsError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(2)
+    }
+    throw error
+  }
+  const all = allScenarios()
+  if (args.list) {
+    for (const scenario of all) log(`${scenario.name.padEnd(22)} ${scenario.title}`)
+    return
+  }
+  const scenarios = selectScenarios(all, args.only, args.quick)
+  const pinned = tasksetWorks()
+  const url = redisUrl()
+  const redis = { url, up: await redisAnswers(url) }
+  const runPrefix = `brisk-bench:${randomBytes(4).toString('hex')}:`
+  const startedAt = new Date().toISOString()
+  log(
+    `brisk bench: ${scenarios.length} scenarios, about ${Math.ceil(estimateSeconds(scenarios, args) / 60)} min of load; ` +
+      `${pinned ? 'servers on core 0, autocannon on core 1' : 'taskset unavailable, not pinned'}; ` +
+      `Redis ${redis.up ? `at ${url} (keys under ${runPrefix})` : 'not reachable: Redis variants skipped'}`,
+  )
+  const load = track(startChild('./load-process.ts', pinned ? LOAD_CORE : undefined))
+  const ctx: Context = { args, pinned, runPrefix, redis, load, nextJob: 0 }
+  const stopAll = async (): Promise<void> => {
+    await Promise.all([...live].map((child) => stopChild(child, undefined, 2000)))
+    if (redis.up) await deletePrefix(url, runPrefix).catch(() => 0)
+  }
+  process.once('SIGINT', () => {
+    log("interrupted: stopping servers and deleting this run's Redis keys")
+    void stopAll().finally(() => process.exit(130))
+  })
+  const results: ScenarioResult[] = []
+  try {
+    for (const scenario of scenarios) {
+      log(`\n${scenario.name}: ${scenario.title}`)
+      const result =
+        scenario.kind === 'http'
+          ? await runHttpScenario(ctx, scenario)
+          : await runDataCacheScenario(ctx, scenario)
+      printScenario(result)
+      results.push(result)
+      if (redis.up) await deletePrefix(url, runPrefix)
+    }
+  } finally {
+    await stopAll()
+  }
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      pinned,
+      quick: args.quick,
+    },
+    settings: {
+      duration: args.duration,
+      warmup: args.warmup,
+      repeats: args.repeats,
+      connections: args.connections,
+    },
+    scenarios: results,
+    targets: evaluateTargets(results),
+  }
+  const outDir = args.outDir ?? fileURLToPath(new URL('../results/', import.meta.url))
+  await mkdir(outDir, { recursive: true })
+  await writeFile(`${outDir}/latest.json`, `${JSON.stringify(report, null, 2)}\n`)
+  await writeFile(`${outDir}/latest.md`, renderMarkdown(report))
+  await writeFile(`${outDir}/latest.svg`, renderSvg(report))
+  log('\nTargets:')
+  for (const target of report.targets)
+    log(`  ${target.verdict.padEnd(12)} ${target.measured?.toFixed(2) ?? '–'}× ${target.target}`)
+  log(`\nwrote ${outDir}/latest.{json,md,svg}`)
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  })
+}

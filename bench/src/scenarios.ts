@@ -1,0 +1,403 @@
+import type { AppKind, Framework, Layer, ServerSpec } from './server-spec.js'
+
+/** What autocannon sends in a scenario (a variant may override parts of it). */
+export interface LoadShape {
+  path: string
+  headers: Record<string, string>
+  /** Distinct URLs cycled through (`/?k=0…n-1`); default 1. */
+  distinctKeys?: number
+  /** Revalidate with the ETag the server gave (If-None-Match). */
+  revalidate?: boolean
+  /** The status every response must have; anything else marks the variant's numbers invalid. */
+  expectStatus: number
+}
+
+export interface HttpVariant {
+  id: string
+  label: string
+  /** The server to start; absent when the variant is a slot for something not built yet. */
+  server?: ServerSpec
+  /** Why this variant is not measured (shown as "not measured: …"). */
+  skip?: string
+  load?: Partial<LoadShape>
+}
+
+export interface HttpScenario {
+  kind: 'http'
+  name: string
+  group: string
+  title: string
+  /** The variant every ratio divides by, measured in the same run. */
+  reference: string
+  load: LoadShape
+  variants: HttpVariant[]
+  /** Variants run under `--quick`; the scenario is not in the quick subset when absent. */
+  quick?: readonly string[]
+}
+
+export interface DataCacheVariant {
+  id:
+    | 'brisk-memory'
+    | 'brisk-tiered'
+    | 'bentocache-memory'
+    | 'bentocache-tiered'
+    | 'cache-manager-memory'
+    | 'cache-manager-tiered'
+  label: string
+}
+
+export interface DataCacheScenario {
+  kind: 'data-cache'
+  name: string
+  group: string
+  title: string
+  reference: DataCacheVariant['id']
+  variants: DataCacheVariant[]
+  quick?: readonly DataCacheVariant['id'][]
+}
+
+export type Scenario = HttpScenario | DataCacheScenario
+
+/**
+ * Front mode (`http.createServer(front(app, options))`, answering from the stores before the
+ * framework runs) is not built yet. Its slots stay in the list, skipped and reported as not
+ * measured; when it lands, give these variants a server and remove the skip.
+ */
+export const FRONT_MODE_PENDING = 'front mode not built'
+
+const FRAMEWORK_LABEL: Record<Framework, string> = {
+  node: 'node:http',
+  koa3: 'Koa 3',
+  express5: 'Express 5',
+  express4: 'Express 4',
+}
+
+function variant(
+  id: string,
+  label: string,
+  framework: Framework,
+  app: AppKind,
+  layer: Layer = 'none',
+  more: Partial<ServerSpec> = {},
+  load?: Partial<LoadShape>,
+): HttpVariant {
+  return {
+    id,
+    label: `${FRAMEWORK_LABEL[framework]}: ${label}`,
+    server: { framework, app, layer, ...more },
+    ...(load === undefined ? {} : { load }),
+  }
+}
+
+function frontSlot(framework: Framework, label: string): HttpVariant {
+  return {
+    id: 'brisk-front',
+    label: `${FRAMEWORK_LABEL[framework]}: ${label} (front mode)`,
+    skip: FRONT_MODE_PENDING,
+  }
+}
+
+const PAGE = { path: '/', headers: {}, expectStatus: 200 }
+
+function ceilings(): HttpScenario {
+  return {
+    kind: 'http',
+    name: 'ceilings',
+    group: '1 ceilings',
+    title:
+      'What each framework can serve at most: the page built once, written by a route or a first middleware',
+    reference: 'node-raw',
+    load: PAGE,
+    variants: [
+      variant('node-raw', 'raw write of the page bytes', 'node', 'raw'),
+      variant('koa3-prebuilt', 'route sends prebuilt page', 'koa3', 'prebuilt'),
+      variant('koa3-ceiling', 'first middleware writes prebuilt Buffer', 'koa3', 'ceiling'),
+      variant('express5-prebuilt', 'route sends prebuilt page', 'express5', 'prebuilt'),
+      variant('express5-ceiling', 'first middleware writes prebuilt Buffer', 'express5', 'ceiling'),
+      variant('express4-prebuilt', 'route sends prebuilt page', 'express4', 'prebuilt'),
+      variant('express4-ceiling', 'first middleware writes prebuilt Buffer', 'express4', 'ceiling'),
+    ],
+  }
+}
+
+function blog(framework: 'koa3' | 'express5'): HttpScenario {
+  return {
+    kind: 'http',
+    name: `blog-${framework}`,
+    group: '2 example blog',
+    title: `The example blog's home page on ${FRAMEWORK_LABEL[framework]}: uncached, then with its brisk stack`,
+    reference: 'uncached',
+    load: { path: '/', headers: { 'accept-encoding': 'gzip, deflate, br' }, expectStatus: 200 },
+    variants: [
+      variant('uncached', 'blog, every brisk switch off', framework, 'blog'),
+      variant('brisk', 'blog, its brisk stack on (memory store)', framework, 'blog', 'none', {
+        blogBrisk: true,
+      }),
+    ],
+  }
+}
+
+function cacheHits(framework: 'koa3' | 'express5' | 'express4'): HttpScenario {
+  const koa = framework === 'koa3'
+  const peer = koa
+    ? variant('koa-cash', 'koa-cash (LRU)', framework, 'page', 'koa-cash')
+    : variant('apicache', 'apicache (memory)', framework, 'page', 'apicache')
+  const reference = koa ? 'prebuilt' : 'ceiling'
+  const variants: HttpVariant[] = [
+    variant('prebuilt', 'route sends prebuilt page (bare)', framework, 'prebuilt'),
+    variant('ceiling', 'first middleware writes prebuilt Buffer', framework, 'ceiling'),
+    variant('brisk-memory', 'brisk cache, memory store', framework, 'page', 'brisk-cache-memory'),
+  ]
+  if (framework !== 'express4') {
+    variants.push(
+      variant('uncached', 'page rendered per request, no cache', framework, 'page'),
+      variant('brisk-redis', 'brisk cache, Redis store', framework, 'page', 'brisk-cache-redis'),
+      variant(
+        'brisk-tiered',
+        'brisk cache, tiered store (memory + Redis)',
+        framework,
+        'page',
+        'brisk-cache-tiered',
+      ),
+    )
+  }
+  variants.push(peer)
+  if (framework !== 'express4') variants.push(frontSlot(framework, 'brisk cache, memory store'))
+  return {
+    kind: 'http',
+    name: `cache-hits-${framework}`,
+    group: '3 cache hits',
+    title: `Cache hits of the per-request page on ${FRAMEWORK_LABEL[framework]} (middleware mode), against ${koa ? 'koa-cash' : 'apicache'}`,
+    reference,
+    load: PAGE,
+    variants,
+    ...(framework === 'koa3' ? { quick: ['prebuilt', 'brisk-memory', 'koa-cash'] } : {}),
+  }
+}
+
+function compression(framework: 'koa3' | 'express5', coding: 'gzip' | 'br'): HttpScenario {
+  const koa = framework === 'koa3'
+  return {
+    kind: 'http',
+    name: `compress-${framework}-${coding}`,
+    group: '4 compression',
+    title: `${coding} of the uncached page on ${FRAMEWORK_LABEL[framework]}: brisk against ${koa ? 'koa-compress' : 'compression'} (throughput and bytes)`,
+    reference: 'identity',
+    load: { path: '/', headers: { 'accept-encoding': coding }, expectStatus: 200 },
+    variants: [
+      variant('identity', 'no compression', framework, 'page'),
+      variant('brisk', 'brisk compress', framework, 'page', 'brisk-compress'),
+      koa
+        ? variant('koa-compress', 'koa-compress', framework, 'page', 'koa-compress')
+        : variant('compression', 'compression', framework, 'page', 'compression'),
+    ],
+  }
+}
+
+function fullStack(framework: 'koa3' | 'express5'): HttpScenario {
+  const koa = framework === 'koa3'
+  return {
+    kind: 'http',
+    name: `stack-${framework}`,
+    group: '5 full stack',
+    title: `Rate limit + conditional + cache + br on ${FRAMEWORK_LABEL[framework]}, against ${koa ? 'koa-cash + koa-compress' : 'apicache + compression'}`,
+    reference: 'peers',
+    load: { path: '/', headers: { 'accept-encoding': 'br' }, expectStatus: 200 },
+    variants: [
+      variant(
+        'peers',
+        koa ? 'koa-compress + koa-cash' : 'compression + apicache',
+        framework,
+        'page',
+        'peer-stack',
+      ),
+      variant('brisk', 'brisk stack (createStack)', framework, 'page', 'brisk-stack'),
+      frontSlot(framework, 'brisk stack'),
+    ],
+  }
+}
+
+function revalidation(framework: 'koa3' | 'express5'): HttpScenario {
+  const revalidate = { revalidate: true, expectStatus: 304 }
+  const variants: HttpVariant[] = [
+    variant(
+      'hit-200',
+      'brisk conditional + cache, plain GET (200 hit)',
+      framework,
+      'page',
+      'brisk-conditional-cache',
+    ),
+    variant(
+      'brisk-cache-304',
+      'brisk conditional + cache, If-None-Match (304)',
+      framework,
+      'page',
+      'brisk-conditional-cache',
+      {},
+      revalidate,
+    ),
+    variant(
+      'brisk-304',
+      'brisk conditional alone: render, hash, 304',
+      framework,
+      'page',
+      'brisk-conditional',
+      {},
+      revalidate,
+    ),
+  ]
+  if (framework === 'express5') {
+    variants.push(
+      variant(
+        'express-etag-304',
+        "Express's own weak ETag + fresh: render, hash, 304",
+        framework,
+        'page',
+        'express-etag',
+        {},
+        revalidate,
+      ),
+    )
+  }
+  return {
+    kind: 'http',
+    name: `conditional-${framework}`,
+    group: '6 conditional',
+    title: `Revalidations answered 304 on ${FRAMEWORK_LABEL[framework]}, against a 200 hit of the same stack`,
+    reference: 'hit-200',
+    load: PAGE,
+    variants,
+  }
+}
+
+function rateLimits(framework: 'koa3' | 'express5'): HttpScenario {
+  const koa = framework === 'koa3'
+  const small = (id: string, label: string, layer: Layer): HttpVariant =>
+    variant(id, label, framework, 'small', layer)
+  return {
+    kind: 'http',
+    name: `ratelimit-${framework}`,
+    group: '7 rate limiting',
+    title: `Limiter overhead on a 1 KB route on ${FRAMEWORK_LABEL[framework]} (limit never reached), against the same route without a limiter`,
+    reference: 'none',
+    load: PAGE,
+    variants: [
+      small('none', '1 KB route, no limiter', 'none'),
+      small('brisk-memory', 'brisk rateLimit, memory store', 'brisk-ratelimit-memory'),
+      small('brisk-redis', 'brisk rateLimit, Redis store', 'brisk-ratelimit-redis'),
+      ...(koa
+        ? [
+            small('koa-ratelimit-memory', 'koa-ratelimit, memory driver', 'koa-ratelimit-memory'),
+            small('koa-ratelimit-redis', 'koa-ratelimit, Redis driver', 'koa-ratelimit-redis'),
+          ]
+        : [
+            small('express-rate-limit', 'express-rate-limit, memory store', 'express-rate-limit'),
+            small(
+              'express-rate-limit-redis',
+              'express-rate-limit + rate-limit-redis',
+              'express-rate-limit-redis',
+            ),
+          ]),
+      small('rlf-memory', 'rate-limiter-flexible, memory', 'rlf-memory'),
+      small('rlf-redis', 'rate-limiter-flexible, Redis', 'rlf-redis'),
+    ],
+    ...(koa ? {} : { quick: ['none', 'brisk-memory', 'express-rate-limit'] }),
+  }
+}
+
+/** The memory store's bound in the scale scenario: small enough that 100k pages overflow it. */
+export const SCALE_STORE_BOUND = '64 MB'
+
+function scale(): HttpScenario {
+  const keys = (n: number, label: string): HttpVariant =>
+    variant(
+      `keys-${label}`,
+      `brisk cache (memory, ${SCALE_STORE_BOUND}), ${label} distinct URLs`,
+      'koa3',
+      'page',
+      'brisk-cache-memory',
+      { storeMaxSize: SCALE_STORE_BOUND },
+      { distinctKeys: n },
+    )
+  return {
+    kind: 'http',
+    name: 'scale-koa3',
+    group: '8 scale',
+    title: `Hit ratio, throughput and RSS as distinct URLs grow (Koa 3, memory store bounded to ${SCALE_STORE_BOUND})`,
+    reference: 'keys-1',
+    load: PAGE,
+    variants: [keys(1, '1'), keys(1000, '1k'), keys(100_000, '100k')],
+  }
+}
+
+function dataCache(): DataCacheScenario {
+  return {
+    kind: 'data-cache',
+    name: 'data-cache',
+    group: '9 data cache',
+    title:
+      'getOrSet hits per second in a tight in-process loop (no HTTP): memory L1, and tiered = memory + Redis',
+    reference: 'brisk-memory',
+    variants: [
+      { id: 'brisk-memory', label: 'brisk createDataCache, memoryStore' },
+      { id: 'bentocache-memory', label: 'bentocache, memory driver (L1)' },
+      { id: 'cache-manager-memory', label: 'cache-manager, Keyv in memory' },
+      { id: 'brisk-tiered', label: 'brisk createDataCache, tieredStore (memory + Redis)' },
+      { id: 'bentocache-tiered', label: 'bentocache, memory L1 + Redis L2 + Redis bus' },
+      { id: 'cache-manager-tiered', label: 'cache-manager, Keyv memory + @keyv/redis' },
+    ],
+    quick: ['brisk-memory', 'bentocache-memory', 'cache-manager-memory'],
+  }
+}
+
+/** Every scenario, in report order. */
+export function allScenarios(): Scenario[] {
+  return [
+    ceilings(),
+    blog('koa3'),
+    blog('express5'),
+    cacheHits('koa3'),
+    cacheHits('express5'),
+    cacheHits('express4'),
+    compression('koa3', 'gzip'),
+    compression('koa3', 'br'),
+    compression('express5', 'gzip'),
+    compression('express5', 'br'),
+    fullStack('koa3'),
+    fullStack('express5'),
+    revalidation('koa3'),
+    revalidation('express5'),
+    rateLimits('koa3'),
+    rateLimits('express5'),
+    scale(),
+    dataCache(),
+  ]
+}
+
+/**
+ * The scenarios a run covers: `--only` names (unknown names are an error listing the known
+ * ones), else the quick subset trimmed to its quick variants, else all.
+ */
+export function selectScenarios(
+  all: readonly Scenario[],
+  only: readonly string[],
+  quick: boolean,
+): Scenario[] {
+  if (only.length > 0) {
+    const unknown = only.filter((name) => !all.some((scenario) => scenario.name === name))
+    if (unknown.length > 0) {
+      throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`)
+    }
+    return all.filter((scenario) => only.includes(scenario.name))
+  }
+  if (!quick) return [...all]
+  const picked: Scenario[] = []
+  for (const scenario of all) {
+    if (scenario.quick === undefined) continue
+    const keep: readonly string[] = scenario.quick
+    if (scenario.kind === 'http')
+      picked.push({ ...scenario, variants: scenario.variants.filter((v) => keep.includes(v.id)) })
+    else picked.push({ ...scenario, variants: scenario.variants.filter((v) => keep.includes(v.id)) })
+  }
+  return picked
+}
