@@ -13,7 +13,9 @@ export type ClientMode = 'full' | 'sse' | 'disconnect' | 'broken'
 /** One row of the conformance table: the same behaviour written idiomatically for each framework. */
 export interface ConformanceCase {
   name: string
-  method?: 'GET' | 'HEAD'
+  method?: 'GET' | 'HEAD' | 'POST'
+  /** Request body sent by the client (POST). */
+  requestBody?: string
   requestHeaders?: Record<string, string>
   /** Default `full`: read the whole response, several times over one keep-alive connection. */
   client?: ClientMode
@@ -199,6 +201,24 @@ export const CASES: ConformanceCase[] = [
     express: (_req, _res, next) => next(),
     koa: (_ctx, next) => next(),
     expect: { status: 404 },
+  },
+  {
+    name: 'POST whose request body the app streams back',
+    method: 'POST',
+    requestBody: 'posted bytes '.repeat(5000),
+    node: (req, res) => {
+      res.setHeader('Content-Type', 'text/plain')
+      req.pipe(res)
+    },
+    express: (req, res) => {
+      res.type('text')
+      req.pipe(res)
+    },
+    koa: (ctx) => {
+      ctx.type = 'text'
+      ctx.body = ctx.req
+    },
+    expect: { status: 200, body: 'posted bytes '.repeat(5000) },
   },
   {
     name: 'multiple Set-Cookie',

@@ -37,7 +37,7 @@ function send(port: number, entry: ConformanceCase, agent: Agent, extra: Record<
       (res) => resolve({ res, destroy: () => req.destroy() }),
     )
     req.on('error', reject)
-    req.end()
+    req.end(entry.requestBody)
   })
 }
 
