@@ -39,8 +39,9 @@ async function observe(server: RunningServer, entry: ConformanceCase): Promise<O
     for (let run = 1; run < repeat; run++) {
       expect(await readFull(server.port, entry, agent)).toEqual(first)
     }
-    await turn()
-    if (repeat > 1 && !socket.destroyed) expect(listenerCounts(socket)).toEqual(before)
+    // Polled, not sampled once: cleanup after the last byte may trail by a turn under load,
+    // while a real leak never goes away.
+    if (repeat > 1 && !socket.destroyed) await expect.poll(() => listenerCounts(socket)).toEqual(before)
     return first
   } finally {
     agent.destroy()
