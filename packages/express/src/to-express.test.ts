@@ -232,6 +232,19 @@ describe('toExpress', () => {
     await expect.poll(() => signal?.aborted).toBe(true)
   })
 
+  it('gives brisk the full request target when mounted under a path', async () => {
+    const urls: string[] = []
+    const record: BriskMiddleware = async (req, next) => {
+      urls.push(req.url)
+      return next()
+    }
+    const app = express()
+    app.use('/api', toExpress(record))
+    app.get('/api/posts', (_req, res) => void res.send('posts'))
+    expect((await request(app).get('/api/posts?page=2')).text).toBe('posts')
+    expect(urls).toEqual(['/api/posts?page=2'])
+  })
+
   it('shows a route its head as sent after writeHead, so error handlers do not write over it', async () => {
     const seen: boolean[] = []
     const app = express()
