@@ -75,13 +75,11 @@ async function subject(id: DataCacheVariant['id'], redis: DataCacheJob['redis'])
         const { url, prefix } = needRedis()
         const connection = new Redis(url, { maxRetriesPerRequest: 1 })
         clients.push(connection)
-        store = store
-          .useL2Layer(redisDriver({ connection, prefix: `${prefix}bento` }))
-          .useBus(
-            redisBusDriver({
-              connection: { host: new URL(url).hostname, port: Number(new URL(url).port || 6379) },
-            }),
-          )
+        store = store.useL2Layer(redisDriver({ connection, prefix: `${prefix}bento` })).useBus(
+          redisBusDriver({
+            connection: { host: new URL(url).hostname, port: Number(new URL(url).port || 6379) },
+          }),
+        )
       }
       const bento = new BentoCache({ default: 'cache', stores: { cache: store } })
       return {
@@ -94,7 +92,12 @@ async function subject(id: DataCacheVariant['id'], redis: DataCacheJob['redis'])
     }
     case 'cache-manager-memory':
     case 'cache-manager-tiered': {
-      const stores = [new Keyv()]
+      // Keyv serializes to JSON even in memory by default; off, its Map keeps objects as brisk's
+      // memory store and bentocache (serialize: false) do, so the three L1s do comparable work.
+      const memory = new Keyv()
+      memory.serialize = undefined
+      memory.deserialize = undefined
+      const stores = [memory]
       if (id === 'cache-manager-tiered') {
         const { url, prefix } = needRedis()
         stores.push(createKeyv(url, { namespace: `${prefix}cm` }))

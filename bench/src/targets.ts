@@ -46,21 +46,29 @@ function round(value: number): string {
   return value >= 100 ? String(Math.round(value)) : value.toFixed(2)
 }
 
+/**
+ * The memory store's share of RSS: RSS growth of the 100k-key server minus that of the 1-key
+ * server (same app, same load, same run, a store holding one page), over the store's bound.
+ * The 1-key server's growth is what the framework, JIT and sockets take anyway.
+ */
 function rssRatio(results: readonly ScenarioResult[]) {
   return (): [number, string] | string => {
-    const variant = results.find((s) => s.name === 'scale-koa3')?.variants.find((v) => v.id === 'keys-100k')
-    if (variant === undefined) return 'scale-koa3/keys-100k not run'
-    if (variant.notMeasured !== undefined) return variant.notMeasured
-    const memory = variant.memory
-    if (memory === undefined) return 'no memory figures reported'
+    const scale = results.find((s) => s.name === 'scale-koa3')
+    const full = scale?.variants.find((v) => v.id === 'keys-100k')
+    const base = scale?.variants.find((v) => v.id === 'keys-1')
+    if (full === undefined || base === undefined) return 'scale-koa3 keys-100k and keys-1 not both run'
+    if (full.notMeasured !== undefined) return full.notMeasured
+    if (base.notMeasured !== undefined) return base.notMeasured
+    if (full.memory === undefined || base.memory === undefined) return 'no memory figures reported'
+    const { storeBytes, storeBound } = full.memory
     // Below 90% of its bound the store was not filled, and RSS says nothing about the bound.
-    if (memory.storeBytes < 0.9 * memory.storeBound) {
-      return `store not full (${memory.storeBytes} of ${memory.storeBound} bytes)`
-    }
+    if (storeBytes < 0.9 * storeBound) return `store not full (${storeBytes} of ${storeBound} bytes)`
     const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`
+    const growth = full.memory.rssGrowth - base.memory.rssGrowth
     return [
-      memory.rssGrowth / memory.storeBound,
-      `RSS growth ${mb(memory.rssGrowth)} / bound ${mb(memory.storeBound)} (store holds ${mb(memory.storeBytes)})`,
+      growth / storeBound,
+      `RSS growth ${mb(full.memory.rssGrowth)} at 100k keys − ${mb(base.memory.rssGrowth)} at 1 key = ` +
+        `${mb(growth)} / bound ${mb(storeBound)} (store accounts ${mb(storeBytes)})`,
     ]
   }
 }

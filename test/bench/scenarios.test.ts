@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import { QUICK_DEFAULTS, parseBenchArgs } from '../../bench/src/args.js'
+import { estimateSeconds } from '../../bench/src/run.js'
+import {
+  allScenarios,
+  FRONT_MODE_PENDING,
+  selectScenarios,
+  type HttpScenario,
+} from '../../bench/src/scenarios.js'
+
+const all = allScenarios()
+const http = all.filter((scenario): scenario is HttpScenario => scenario.kind === 'http')
+
+describe('the scenario list', () => {
+  it('names every scenario once', () => {
+    const names = all.map((scenario) => scenario.name)
+    expect(new Set(names).size).toBe(names.length)
+  })
+
+  it.each(all.map((scenario) => [scenario.name, scenario] as const))(
+    '%s has unique variant ids and a measured reference among them',
+    (_name, scenario) => {
+      const ids = scenario.variants.map((variant) => variant.id)
+      expect(new Set(ids).size).toBe(ids.length)
+      const reference = scenario.variants.find((variant) => variant.id === scenario.reference)
+      expect(reference).toBeDefined()
+      expect(reference && 'skip' in reference ? reference.skip : undefined).toBeUndefined()
+    },
+  )
+
+  it('gives every HTTP variant either a server or the reason it is skipped', () => {
+    for (const scenario of http) {
+      for (const variant of scenario.variants)
+        expect(variant.server !== undefined || variant.skip !== undefined).toBe(true)
+    }
+  })
+
+  it('keeps front-mode slots in the cache-hit and full-stack scenarios, skipped until front mode lands', () => {
+    const slots = http.flatMap((scenario) =>
+      scenario.variants.filter((variant) => variant.id === 'brisk-front').map(() => scenario.name),
+    )
+    expect(slots).toEqual(['cache-hits-koa3', 'cache-hits-express5', 'stack-koa3', 'stack-express5'])
+    for (const scenario of http) {
+      for (const variant of scenario.variants.filter((v) => v.id === 'brisk-front')) {
+        expect(variant.skip).toBe(FRONT_MODE_PENDING)
+        expect(variant.server).toBeUndefined()
+      }
+    }
+  })
+
+  it('covers scenarios 1 to 9 of issue 13', () => {
+    expect(new Set(all.map((scenario) => scenario.group.split(' ')[0]))).toEqual(
+      new Set(['1', '2', '3', '4', '5', '6', '7', '8', '9']),
+    )
+  })
+
+  it('expects 304 exactly where the load revalidates', () => {
+    for (const scenario of http) {
+      for (const variant of scenario.variants) {
+        const shape = { ...scenario.load, ...variant.load }
+        expect(shape.expectStatus).toBe(shape.revalidate === true ? 304 : 200)
+      }
+    }
+  })
+})
+
+describe('selectScenarios', () => {
+  it('runs everything by default', () => {
+    expect(selectScenarios(all, [], false)).toHaveLength(all.length)
+  })
+
+  it('runs only the named scenarios, all their variants, even with --quick', () => {
+    const picked = selectScenarios(all, ['cache-hits-koa3'], true)
+    expect(picked.map((scenario) => scenario.name)).toEqual(['cache-hits-koa3'])
+    expect(picked[0]!.variants).toHaveLength(all.find((s) => s.name === 'cache-hits-koa3')!.variants.length)
+  })
+
+  it('refuses an unknown name and lists the known ones', () => {
+    expect(() => selectScenarios(all, ['cache-hit'], false)).toThrow(
+      /unknown scenario cache-hit; known: ceilings, /,
+    )
+  })
+
+  it('trims --quick to a subset whose load fits in about a minute', () => {
+    const quick = selectScenarios(all, [], true)
+    expect(quick.length).toBeGreaterThan(0)
+    for (const scenario of quick) expect(scenario.variants.map((v) => v.id)).toEqual(scenario.quick)
+    const seconds = estimateSeconds(quick, { ...parseBenchArgs(['--quick']), ...QUICK_DEFAULTS })
+    expect(seconds).toBeLessThanOrEqual(70)
+  })
+})
