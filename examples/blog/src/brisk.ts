@@ -1,8 +1,22 @@
-import { compose, type BriskLogger, type BriskMetrics, type BriskMiddleware } from '@brisk/core'
+import { cache, memoryStore, redisStore, tieredStore, type CacheStore } from '@brisk/cache'
 import { compress } from '@brisk/compress'
 import { conditional } from '@brisk/conditional'
+import {
+  compose,
+  type BriskLogger,
+  type BriskMetrics,
+  type BriskMiddleware,
+  type BriskRequest,
+} from '@brisk/core'
+import {
+  memoryStore as limiterMemoryStore,
+  rateLimit,
+  redisStore as limiterRedisStore,
+} from '@brisk/ratelimit'
+import { Redis } from 'ioredis'
 import type { BriskSwitches } from './config.js'
 import type { PurgeTags } from './purge.js'
+import { SESSION_COOKIE } from './session.js'
 
 /** The brisk middlewares the blog runs, built from its configuration. */
 export interface BriskStack {
@@ -12,30 +26,119 @@ export interface BriskStack {
   enabled: string[]
   /** Purges cached responses by tag; undefined without a cache. */
   purgeTags: PurgeTags | undefined
-  /** Closes the stores the stack opened (Redis connections). */
+  /** Closes the stores and the Redis connection the stack opened. */
   close(): Promise<void>
+}
+
+/** A POST of the login form: brute-force guessing gets its own, much smaller budget. */
+function isLoginAttempt(req: BriskRequest): boolean {
+  return req.method === 'POST' && (req.url === '/login' || req.url.startsWith('/login?'))
 }
 
 /**
  * The one place where the blog decides which brisk middlewares run, in which order and on
- * which store; the entry points install the result once, in front of their routes.
+ * which store; each entry point installs the result once (`toKoa` / `toExpress`, or in front
+ * of the app with `BRISK_MODE=front`).
  *
  * Order, outermost first (DESIGN.md): rate limit → conditional → cache → compress → routes.
- * Conditional sits outside compress so that its ETag is computed once per representation
- * and compress derives the coded variant's tag from it. The rate limiter and the response
- * cache join here when their middlewares land.
+ * The limiter refuses abuse before anything else is spent; conditional turns a stored or
+ * fresh page into a 304 when the browser already has it; the cache stores what compress
+ * produced, so a hit costs no rendering and no compression.
  */
 export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logger: BriskLogger): BriskStack {
   const middlewares: Array<[string, BriskMiddleware]> = []
   const closers: Array<() => Promise<void>> = []
+  let purgeTags: PurgeTags | undefined
+
+  let redis: Redis | undefined
+  const redisClient = (): Redis => {
+    if (redis === undefined) {
+      const client = new Redis(switches.redisUrl, { maxRetriesPerRequest: 1 })
+      // Connection faults are the stores' business (BackendGuard logs each incident once);
+      // this handler only keeps ioredis from reporting every reconnect attempt itself.
+      client.on('error', () => {})
+      redis = client
+      closers.push(async () => {
+        client.disconnect()
+      })
+    }
+    return redis
+  }
+
+  if (switches.rateLimit) {
+    const store = () =>
+      switches.store === 'memory'
+        ? limiterMemoryStore()
+        : limiterRedisStore({ client: redisClient(), prefix: `${switches.keyPrefix}rl:`, logger })
+    middlewares.push([
+      'rateLimit',
+      rateLimit({
+        name: 'requests',
+        limit: switches.requestsPerMinute,
+        window: '1m',
+        store: store(),
+        metrics,
+      }),
+    ])
+    middlewares.push([
+      'rateLimit(login)',
+      rateLimit({
+        name: 'login',
+        limit: switches.loginsPerMinute,
+        window: '1m',
+        store: store(),
+        skip: (req) => !isLoginAttempt(req),
+        metrics,
+      }),
+    ])
+  }
+
   if (switches.conditional) middlewares.push(['conditional', conditional({ metrics, logger })])
+
+  if (switches.cache) {
+    let store: CacheStore
+    if (switches.store === 'memory') {
+      store = memoryStore({ maxSize: '64 MB' })
+    } else {
+      const shared = redisStore({
+        client: redisClient(),
+        prefix: `${switches.keyPrefix}cache:`,
+        logger,
+        metrics,
+      })
+      if (switches.store === 'redis') {
+        store = shared
+      } else {
+        const tiered = tieredStore({ l1: memoryStore({ maxSize: '32 MB' }), l2: shared, logger })
+        closers.unshift(async () => {
+          await tiered.close?.()
+        })
+        store = tiered
+      }
+    }
+    const responseCache = cache({
+      store,
+      metrics,
+      logger,
+      // Public pages carry nothing personal (the layout has no user name), so a signed-in
+      // reader may share them; their own pages say `private, no-store` and are never stored.
+      sessionCookies: [SESSION_COOKIE],
+      shareAuthenticated: true,
+    })
+    middlewares.push(['cache', responseCache])
+    purgeTags = async (tags) => {
+      await Promise.all(tags.map((tag) => responseCache.purgeTag(tag)))
+    }
+  }
+
   if (switches.compress) middlewares.push(['compress', compress({ metrics })])
+
   return {
     middleware: middlewares.length === 0 ? undefined : compose(...middlewares.map(([, mw]) => mw)),
     enabled: middlewares.map(([name]) => name),
-    purgeTags: undefined,
+    purgeTags,
     async close() {
-      await Promise.all(closers.map((close) => close()))
+      for (const close of closers) await close()
     },
   }
 }

@@ -22,8 +22,13 @@ export interface BlogConfig {
   brisk: BriskSwitches
 }
 
+/** How the brisk stack is installed: `app.use` inside the framework, or in front of it. */
+export type BriskMode = 'middleware' | 'front'
+
 /** The brisk stack's switches (each middleware on or off) and its store. */
 export interface BriskSwitches {
+  /** `middleware` (`app.use`, the default) or `front` (wraps the app's listener) (`BRISK_MODE`). */
+  mode: BriskMode
   /** Response cache (`BRISK_CACHE`). */
   cache: boolean
   /** Compression (`BRISK_COMPRESS`). */
@@ -36,8 +41,12 @@ export interface BriskSwitches {
   store: StoreKind
   /** Redis server for the `redis` and `tiered` stores (`REDIS_URL`). */
   redisUrl: string
-  /** Prefix of every Redis key this blog writes, so several blogs can share one server. */
+  /** Prefix of every Redis key this blog writes, so several blogs can share one server (`BRISK_KEY_PREFIX`). */
   keyPrefix: string
+  /** Requests one client may make per minute (`RATE_LIMIT_PER_MINUTE`). */
+  requestsPerMinute: number
+  /** Login attempts one client may make per minute (`LOGIN_LIMIT_PER_MINUTE`). */
+  loginsPerMinute: number
 }
 
 /** A problem in the environment, named so that the fix is obvious at start-up. */
@@ -64,6 +73,7 @@ export function loadConfig(env: Env = process.env): BlogConfig {
     secureCookies: flag(env, 'SECURE_COOKIES', false),
     logRequests: flag(env, 'LOG_REQUESTS', false),
     brisk: {
+      mode: briskMode(env.BRISK_MODE),
       cache: flag(env, 'BRISK_CACHE', true),
       compress: flag(env, 'BRISK_COMPRESS', true),
       conditional: flag(env, 'BRISK_CONDITIONAL', true),
@@ -71,6 +81,8 @@ export function loadConfig(env: Env = process.env): BlogConfig {
       store: storeKind(env.BRISK_STORE),
       redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       keyPrefix: env.BRISK_KEY_PREFIX ?? 'brisk-blog:',
+      requestsPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+      loginsPerMinute: integer(env, 'LOGIN_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
     },
   }
 }
@@ -84,6 +96,9 @@ export function testConfig(
     DATABASE_PATH: ':memory:',
     SESSION_SECRET: 'test-secret',
     SEED_POSTS: '120',
+    // A test table logs in more often than a person would; the rate-limit cases set their own.
+    RATE_LIMIT_PER_MINUTE: '100000',
+    LOGIN_LIMIT_PER_MINUTE: '1000',
   })
   return { ...base, ...overrides, brisk: { ...base.brisk, ...overrides.brisk } }
 }
@@ -102,6 +117,12 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const parsed = Number(value)
   if (/^\d+$/.test(value) && parsed >= min && parsed <= max) return parsed
   throw new BlogConfigError(name, value, `an integer from ${min} to ${max}`)
+}
+
+function briskMode(value: string | undefined): BriskMode {
+  if (value === undefined || value === '') return 'middleware'
+  if (value === 'middleware' || value === 'front') return value
+  throw new BlogConfigError('BRISK_MODE', value, 'middleware or front')
 }
 
 function storeKind(value: string | undefined): StoreKind {

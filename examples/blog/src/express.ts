@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url'
+import { toExpress } from '@brisk/express'
 import express, { type ErrorRequestHandler, type Express, type Response } from 'express'
 import { createBlog } from './blog.js'
 import { loadConfig, type BlogConfig } from './config.js'
@@ -15,6 +16,10 @@ export function createApp(config: BlogConfig = loadConfig()): BlogApp<Express> {
   app.disable('x-powered-by')
   // ETags and 304s are brisk's job (BRISK_CONDITIONAL); Express's own would hide whether it works.
   app.set('etag', false)
+  // brisk plugs in here, once, in front of the routes (brisk.ts builds the stack).
+  if (blog.config.brisk.mode === 'middleware' && blog.brisk.middleware !== undefined) {
+    app.use(toExpress(blog.brisk.middleware))
+  }
   const router = express.Router()
   for (const route of blog.routes) {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'
@@ -41,7 +46,6 @@ export function createApp(config: BlogConfig = loadConfig()): BlogApp<Express> {
     )
   }
   app.use(onError)
-  // brisk plugs in once, in front of the app: see brisk.ts and listener.ts.
   return { app, listener: blogListener(blog, app), blog, close: () => blog.close() }
 }
 

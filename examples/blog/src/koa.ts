@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http'
 import { pathToFileURL } from 'node:url'
+import { toKoa } from '@brisk/koa'
 import Router from '@koa/router'
 import Koa, { type Context } from 'koa'
 import { createBlog, type Blog } from './blog.js'
@@ -22,6 +23,10 @@ export interface BlogApp<App> {
 export function createApp(config: BlogConfig = loadConfig()): BlogApp<Koa> {
   const blog = createBlog(config)
   const app = new Koa()
+  // brisk plugs in here, once, in front of the routes (brisk.ts builds the stack).
+  if (blog.config.brisk.mode === 'middleware' && blog.brisk.middleware !== undefined) {
+    app.use(toKoa(blog.brisk.middleware))
+  }
   const router = new Router()
   for (const route of blog.routes) {
     router.register(route.path, [route.method], async (ctx) => {
@@ -30,7 +35,6 @@ export function createApp(config: BlogConfig = loadConfig()): BlogApp<Koa> {
   }
   app.use(router.routes())
   app.use(async (ctx) => send(ctx, await runRoute(blog, notFoundRoute, ctx.req, {})))
-  // brisk plugs in once, in front of the app: see brisk.ts and listener.ts.
   return { app, listener: blogListener(blog, app.callback()), blog, close: () => blog.close() }
 }
 

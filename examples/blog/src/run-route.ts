@@ -57,12 +57,8 @@ export async function runRoute(
   const headers: Record<string, string | string[]> = { ...result.headers }
   headers['cache-control'] = cacheControlFor(result.cache)
   if (result.type !== undefined) headers['content-type'] = result.type
-  if (result.tags !== undefined && result.tags.length > 0) {
-    // The request-context helper hands the tags to brisk's cache for purging; the Cache-Tag
-    // header shows them to people (and CDNs that read it).
-    requestContext(raw).tag(...result.tags)
-    headers['cache-tag'] = result.tags.join(',')
-  }
+  // The request-context helper hands the tags to brisk's cache, for purging by tag.
+  if (result.tags !== undefined && result.tags.length > 0) requestContext(raw).tag(...result.tags)
   headers['server-timing'] = timing.header()
   return { status: result.status, headers, body: result.body }
 }

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       secureCookies: false,
       logRequests: false,
       brisk: {
+        mode: 'middleware',
         cache: true,
         compress: true,
         conditional: true,
@@ -32,6 +33,7 @@ describe('loadConfig', () => {
       { store: 'redis', redisUrl: 'redis://cache:6380' },
     ],
     [{ BRISK_STORE: 'tiered' }, { store: 'tiered' }],
+    [{ BRISK_MODE: 'front' }, { mode: 'front' }],
   ])('%o switches the brisk stack to %o', (env, expected) => {
     expect(loadConfig(env).brisk).toMatchObject(expected)
   })
@@ -51,6 +53,7 @@ describe('loadConfig', () => {
     [{ BRISK_CACHE: 'maybe' }, 'BRISK_CACHE="maybe". Expected 1/true/on or 0/false/off'],
     [{ BRISK_STORE: 'memcached' }, 'Expected memory, redis or tiered'],
     [{ SEED_POSTS: '-1' }, 'SEED_POSTS'],
+    [{ BRISK_MODE: 'inline' }, 'Expected middleware or front'],
   ])('%o is refused at start-up, naming the variable and what is allowed', (env, message) => {
     expect(() => loadConfig(env)).toThrow(BlogConfigError)
     expect(() => loadConfig(env)).toThrow(message)
