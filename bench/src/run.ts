@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseSize } from '@brisk/core'
 import { BenchArgsError, parseBenchArgs, type BenchArgs } from './args.js'
@@ -329,10 +330,15 @@ async function runDataCacheScenario(ctx: Context, scenario: DataCacheScenario): 
 
 function printScenario(result: ScenarioResult): void {
   for (const v of result.variants) {
+    const http =
+      result.unit === 'req/s'
+        ? `  p50 ${v.latencyP50 ?? '–'} ms  p99 ${v.latencyP99 ?? '–'} ms  ${Math.round(v.bytesPerResponse ?? 0)} B/resp` +
+          (v.hitRatio === undefined ? '' : `  hits ${(v.hitRatio * 100).toFixed(1)}%`)
+        : ''
     const figure =
       v.notMeasured !== undefined
         ? `not measured: ${v.notMeasured}`
-        : `${Math.round(v.perSecond ?? 0)} ${result.unit}  ratio ${v.ratio?.toFixed(2) ?? '–'}  p50 ${v.latencyP50 ?? '–'} ms  p99 ${v.latencyP99 ?? '–'} ms  ${Math.round(v.bytesPerResponse ?? 0)} B/resp`
+        : `${Math.round(v.perSecond ?? 0)} ${result.unit}  ratio ${v.ratio?.toFixed(2) ?? '–'}${http}`
     log(`  ${v.id.padEnd(26)} ${figure}${v.problems.length > 0 ? `  ⚠ ${v.problems.join('; ')}` : ''}`)
   }
 }
@@ -410,13 +416,13 @@ async function main(): Promise<void> {
   }
   const outDir = args.outDir ?? fileURLToPath(new URL('../results/', import.meta.url))
   await mkdir(outDir, { recursive: true })
-  await writeFile(`${outDir}/latest.json`, `${JSON.stringify(report, null, 2)}\n`)
-  await writeFile(`${outDir}/latest.md`, renderMarkdown(report))
-  await writeFile(`${outDir}/latest.svg`, renderSvg(report))
+  await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+  await writeFile(join(outDir, 'latest.md'), renderMarkdown(report))
+  await writeFile(join(outDir, 'latest.svg'), renderSvg(report))
   log('\nTargets:')
   for (const target of report.targets)
     log(`  ${target.verdict.padEnd(12)} ${target.measured?.toFixed(2) ?? '–'}× ${target.target}`)
-  log(`\nwrote ${outDir}/latest.{json,md,svg}`)
+  log(`\nwrote ${join(outDir, 'latest')}.{json,md,svg}`)
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
