@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { ChildProcess } from 'node:child_process'
+import { ask, startChild, stopChild, tasksetWorks } from '../../bench/src/child.js'
+import type { LoadReply, ServerReply } from '../../bench/src/protocol.js'
+import { problemsOf } from '../../bench/src/run.js'
+import type { LoadResult } from '../../bench/src/protocol.js'
+
+const children: ChildProcess[] = []
+
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => stopChild(child, undefined)))
+})
+
+describe('the server and load processes', () => {
+  it('measure a server on 127.0.0.1 through their IPC protocol, pinned where taskset works', async () => {
+    const pinned = tasksetWorks()
+    const server = startChild('./server-process.ts', pinned ? 0 : undefined)
+    const load = startChild('./load-process.ts', pinned ? 1 : undefined)
+    children.push(server, load)
+
+    const listening = await ask<ServerReply>(
+      server,
+      { type: 'start', spec: { framework: 'node', app: 'raw' } },
+      (reply) => reply.type !== 'stats',
+      30_000,
+    )
+    expect(listening.type).toBe('listening')
+    if (listening.type !== 'listening') return
+    expect(listening.stats.rss).toBeGreaterThan(0)
+
+    const job = {
+      url: `http://127.0.0.1:${listening.port}`,
+      path: '/',
+      headers: {},
+      duration: 1,
+      connections: 2,
+    }
+    const reply = await ask<LoadReply>(load, { type: 'run', id: 7, job }, (r) => r.id === 7, 30_000)
+    expect(reply.type).toBe('result')
+    if (reply.type !== 'result') return
+    const { result } = reply
+    expect(result.preflight.status).toBe(200)
+    expect(result.preflight.contentEncoding).toBeUndefined()
+    expect(result.preflight.bodyBytes).toBeGreaterThan(40_000)
+    expect(result.responses).toBeGreaterThan(0)
+    expect(Object.keys(result.statusCodes)).toEqual(['200'])
+    expect(result.errors).toBe(0)
+
+    await stopChild(server, { type: 'stop' })
+    expect(server.exitCode).toBe(0)
+  })
+
+  it('report a job that cannot run as an error, not a hang', async () => {
+    const load = startChild('./load-process.ts', undefined)
+    children.push(load)
+    // Nothing listens on port 9 of loopback (discard): the preflight fails at once.
+    const job = { url: 'http://127.0.0.1:9', path: '/', headers: {}, duration: 1, connections: 1 }
+    const reply = await ask<LoadReply>(load, { type: 'run', id: 1, job }, (r) => r.id === 1, 30_000)
+    expect(reply.type).toBe('error')
+  })
+
+  it('report a server that cannot be built', async () => {
+    const server = startChild('./server-process.ts', undefined)
+    children.push(server)
+    const reply = await ask<ServerReply>(
+      server,
+      { type: 'start', spec: { framework: 'koa3', app: 'page', layer: 'brisk-cache-redis' } },
+      (r) => r.type !== 'stats',
+      30_000,
+    )
+    expect(reply).toMatchObject({ type: 'error', message: expect.stringContaining('needs spec.redis') })
+  })
+})
+
+function round(more: Partial<LoadResult>): LoadResult {
+  return {
+    requestsPerSecond: 1000,
+    latencyP50: 1,
+    latencyP99: 2,
+    bytesPerResponse: 100,
+    responses: 1000,
+    errors: 0,
+    timeouts: 0,
+    statusCodes: { '200': 1000 },
+    preflight: {
+      status: 200,
+      bodyBytes: 50,
+      contentEncoding: undefined,
+      cacheStatus: undefined,
+      etag: undefined,
+    },
+    ...more,
+  }
+}
+
+describe('problemsOf', () => {
+  it('finds nothing wrong in clean rounds', () => {
+    expect(problemsOf([round({}), round({})], 200)).toEqual([])
+  })
+
+  it('sums socket errors, timeouts and unexpected statuses over the rounds', () => {
+    const rounds = [
+      round({ errors: 2, statusCodes: { '200': 10, '429': 3 } }),
+      round({ errors: 1, timeouts: 4, statusCodes: { '429': 2 } }),
+    ]
+    expect(problemsOf(rounds, 200)).toEqual(['3 socket errors', '4 timeouts', '5× status 429 (expected 200)'])
+  })
+
+  it('flags 200s where revalidations should get 304, and a preflight that disagrees', () => {
+    const rounds = [
+      round({ statusCodes: { '304': 5, '200': 1 }, preflight: { ...round({}).preflight, status: 200 } }),
+    ]
+    expect(problemsOf(rounds, 304)).toEqual([
+      '1× status 200 (expected 304)',
+      '1× status preflight 200 (expected 304)',
+    ])
+  })
+})
