@@ -38,7 +38,7 @@ export const SITE_NAME = 'The Brisk Journal'
 
 /** Opens and seeds the database, and builds the renderer, sessions, metrics and brisk stack. */
 export function createBlog(config: BlogConfig): Blog {
-  const logger = pino({ name: 'blog', level: process.env.LOG_LEVEL ?? 'info' })
+  const logger = pino({ name: 'blog', level: config.logLevel })
   const db = openDatabase(config.databasePath)
   seedDatabase(db, config.seedPosts)
   const queries = new BlogQueries(db)

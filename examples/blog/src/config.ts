@@ -16,8 +16,10 @@ export interface BlogConfig {
   sessionSecret: string
   /** Adds `Secure` to the session cookie (set it behind HTTPS). */
   secureCookies: boolean
-  /** One pino line per request on stdout. */
+  /** One pino line per request on stdout (`LOG_REQUESTS`). */
   logRequests: boolean
+  /** pino level of the application log (`LOG_LEVEL`): fatal, error, warn, info, debug, trace or silent. */
+  logLevel: string
   /** Which brisk middlewares run and on which store. */
   brisk: BriskSwitches
 }
@@ -72,6 +74,7 @@ export function loadConfig(env: Env = process.env): BlogConfig {
     sessionSecret: env.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
     secureCookies: flag(env, 'SECURE_COOKIES', false),
     logRequests: flag(env, 'LOG_REQUESTS', false),
+    logLevel: logLevel(env.LOG_LEVEL),
     brisk: {
       mode: briskMode(env.BRISK_MODE),
       cache: flag(env, 'BRISK_CACHE', true),
@@ -96,6 +99,8 @@ export function testConfig(
     DATABASE_PATH: ':memory:',
     SESSION_SECRET: 'test-secret',
     SEED_POSTS: '120',
+    // Incidents the tests cause on purpose (a Redis server stopped) need no log lines.
+    LOG_LEVEL: 'error',
     // A test table logs in more often than a person would; the rate-limit cases set their own.
     RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_LIMIT_PER_MINUTE: '1000',
@@ -117,6 +122,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const parsed = Number(value)
   if (/^\d+$/.test(value) && parsed >= min && parsed <= max) return parsed
   throw new BlogConfigError(name, value, `an integer from ${min} to ${max}`)
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function logLevel(value: string | undefined): string {
+  if (value === undefined || value === '') return 'info'
+  if (LOG_LEVELS.includes(value)) return value
+  throw new BlogConfigError('LOG_LEVEL', value, LOG_LEVELS.join(', '))
 }
 
 function briskMode(value: string | undefined): BriskMode {

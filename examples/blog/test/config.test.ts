@@ -42,6 +42,7 @@ describe('loadConfig', () => {
     [{ PORT: '0' }, { port: 0 }],
     [{ DATABASE_PATH: ':memory:' }, { databasePath: ':memory:' }],
     [{ LOG_REQUESTS: '1' }, { logRequests: true }],
+    [{ LOG_LEVEL: 'warn' }, { logLevel: 'warn' }],
     [{ SESSION_SECRET: 's3cret' }, { sessionSecret: 's3cret' }],
   ])('%o sets %o', (env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected)
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
     [{ BRISK_STORE: 'memcached' }, 'Expected memory, redis or tiered'],
     [{ SEED_POSTS: '-1' }, 'SEED_POSTS'],
     [{ BRISK_MODE: 'inline' }, 'Expected middleware or front'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud"'],
   ])('%o is refused at start-up, naming the variable and what is allowed', (env, message) => {
     expect(() => loadConfig(env)).toThrow(BlogConfigError)
     expect(() => loadConfig(env)).toThrow(message)
