@@ -71,9 +71,10 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
       // wrappers installed before brisk (the compression package) read `res.headersSent`:
       // both must be the real ones again once the real answer is written.
       res.writeHead = writer.writeHead as ServerResponse['writeHead']
-      delete (res as { headersSent?: boolean }).headersSent
+      released = true
     },
   }
+  let released = false
   let state: State = 'idle'
   let settled = false
   let committed = false
@@ -155,7 +156,9 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions = {
   Object.defineProperty(res, 'headersSent', {
     configurable: true,
     enumerable: false,
-    get: () => committed || state !== 'idle' || headSent(res),
+    // Switched by a flag rather than deleted: deleting a property drops the response object
+    // into V8's slow dictionary mode for the rest of the request.
+    get: () => (released ? headSent(res) : committed || state !== 'idle' || headSent(res)),
   })
 
   res.writeHead = function writeHead(
