@@ -8,7 +8,9 @@ export function serve(framework: string, listener: RequestListener, blog: Blog):
   server.listen(blog.config.port, () => {
     const { port } = server.address() as AddressInfo
     const brisk =
-      blog.brisk.enabled.length === 0 ? 'no brisk middleware' : `brisk: ${blog.brisk.enabled.join(' → ')}`
+      blog.brisk.enabled.length === 0
+        ? 'no brisk middleware'
+        : `brisk ${blog.config.brisk.mode} mode: ${blog.brisk.enabled.join(' → ')}`
     console.log(`blog (${framework}, ${brisk}) listening on http://localhost:${port}/`)
   })
   const stop = () => {
