@@ -151,4 +151,28 @@ describe('writeResponse', () => {
     expect(await readAll(res)).toBe('Internal Server Error')
     expect(threw).toBe(false)
   })
+
+  it('stops pulling a streamed body while the client does not read (back-pressure)', async () => {
+    let produced = 0
+    const chunk = Buffer.alloc(64 * 1024, 'p')
+    const body = new Readable({
+      read() {
+        produced += chunk.length
+        this.push(chunk)
+      },
+    })
+    const port = await serve((_req, res) => {
+      void writeResponse(res, { status: 200, headers: {}, body })
+    })
+    const res = await open(port)
+    res.pause()
+    // The producer is asked for nothing more once the socket and stream buffers are full.
+    await expect.poll(() => body.isPaused(), { timeout: 10_000 }).toBe(true)
+    const atPause = produced
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(produced).toBe(atPause)
+    expect(produced).toBeLessThan(64 * 1024 * 1024)
+    res.destroy()
+    await expect.poll(() => body.destroyed).toBe(true)
+  })
 })
