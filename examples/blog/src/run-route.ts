@@ -63,11 +63,17 @@ export async function runRoute(
   return { status: result.status, headers, body: result.body }
 }
 
-/** The request target as a URL; 400 for one that is not an origin-form path (RFC 9112 §3.2.1). */
+/**
+ * The request target as a URL; 400 for one that is not an origin-form path (RFC 9112 §3.2.1)
+ * or whose path has a malformed percent-encoding. Express refuses those itself, Koa's router
+ * passes them on undecoded: checking here gives both the same answer.
+ */
 function parseTarget(target: string): URL {
   if (target.startsWith('/')) {
     try {
-      return new URL(`http://blog.invalid${target}`)
+      const url = new URL(`http://blog.invalid${target}`)
+      decodeURIComponent(url.pathname)
+      return url
     } catch {
       // fall through to 400
     }

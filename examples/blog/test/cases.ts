@@ -133,6 +133,16 @@ export const CASES: BlogCase[] = [
     },
   },
   {
+    name: 'a path with a malformed percent-encoding is 400, and a malformed query value is ignored',
+    async run({ listener }) {
+      await request(listener).get('/posts/%E0%A4%A').expect(400)
+      const tag = await request(listener).get('/tags/%zz').expect(400)
+      expect(tag.headers['content-type']).toBe('text/html; charset=utf-8')
+      await request(listener).get('/search?q=%zz').expect(200)
+      await request(listener).get('/static/..%2f..%2fpackage.json').expect(404)
+    },
+  },
+  {
     name: 'an unknown tag is 404',
     async run({ listener }) {
       await request(listener).get('/tags/no-such-tag').expect(404)
