@@ -12,7 +12,7 @@ export async function buildBlog(spec: ServerSpec): Promise<Built<RequestListener
   const on = spec.blogBrisk === true
   const config = testConfig({
     brisk: {
-      mode: 'middleware',
+      mode: spec.mount === 'withBrisk' ? 'front' : 'middleware',
       cache: on,
       compress: on,
       conditional: on,

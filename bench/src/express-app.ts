@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http'
 import { toExpress } from '@brisk/express'
+import { withBrisk } from '@brisk/node'
 import apicache from 'apicache'
 import compression from 'compression'
 import type { Express, RequestHandler } from 'express'
@@ -42,7 +43,7 @@ export async function buildExpress(spec: ServerSpec): Promise<Built<RequestListe
 
   const brisk = await briskLayer(spec)
   if (brisk !== undefined) {
-    app.use(toExpress(brisk.value))
+    if (spec.mount !== 'withBrisk') app.use(toExpress(brisk.value))
     closers.push(brisk.close)
   }
   const stats = brisk?.stats
@@ -59,7 +60,12 @@ export async function buildExpress(spec: ServerSpec): Promise<Built<RequestListe
     }
     loadFrontPage().then((page) => res.type(HTML).send(page), next)
   })
-  return { value: app as unknown as RequestListener, close, ...(stats === undefined ? {} : { stats }) }
+  const listener = app as unknown as RequestListener
+  return {
+    value: brisk !== undefined && spec.mount === 'withBrisk' ? withBrisk(brisk.value, listener) : listener,
+    close,
+    ...(stats === undefined ? {} : { stats }),
+  }
 }
 
 function expressPeerLayers(spec: ServerSpec, redis: () => Redis, prefix: string): RequestHandler[] {

@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http'
 import { toKoa } from '@brisk/koa'
+import { withBrisk } from '@brisk/node'
 import Router from '@koa/router'
 import { Redis } from 'ioredis'
 import Koa, { type Context, type Middleware } from 'koa'
@@ -40,7 +41,7 @@ export async function buildKoa(spec: ServerSpec): Promise<Built<RequestListener>
 
   const brisk = await briskLayer(spec)
   if (brisk !== undefined) {
-    app.use(toKoa(brisk.value))
+    if (spec.mount !== 'withBrisk') app.use(toKoa(brisk.value))
     closers.push(brisk.close)
   }
   const stats = brisk?.stats
@@ -65,8 +66,9 @@ export async function buildKoa(spec: ServerSpec): Promise<Built<RequestListener>
     ctx.body = page
   })
   app.use(router.routes())
+  const callback = app.callback()
   return {
-    value: app.callback(),
+    value: brisk !== undefined && spec.mount === 'withBrisk' ? withBrisk(brisk.value, callback) : callback,
     ...(stats === undefined ? {} : { stats }),
     close: async () => {
       for (const closer of closers.reverse()) await closer()
