@@ -77,7 +77,7 @@ async function subject(id: DataCacheVariant['id'], redis: DataCacheJob['redis'])
         clients.push(connection)
         store = store.useL2Layer(redisDriver({ connection, prefix: `${prefix}bento` })).useBus(
           redisBusDriver({
-            connection: { host: new URL(url).hostname, port: Number(new URL(url).port || 6379) },
+            connection: redisOptions(url),
           }),
         )
       }
@@ -108,6 +108,18 @@ async function subject(id: DataCacheVariant['id'], redis: DataCacheJob['redis'])
         close: async () => void (await cache.disconnect()),
       }
     }
+  }
+}
+
+/** ioredis options from a redis:// URL (the bus opens its own publisher and subscriber from them). */
+function redisOptions(url: string): { host: string; port: number; password?: string; db: number } {
+  const parsed = new URL(url)
+  const password = decodeURIComponent(parsed.password)
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    db: Number(parsed.pathname.slice(1) || 0),
+    ...(password === '' ? {} : { password }),
   }
 }
 
