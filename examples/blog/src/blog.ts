@@ -6,6 +6,7 @@ import type { BlogConfig } from './config.js'
 import { PrometheusMetrics } from './prometheus.js'
 import { Purge } from './purge.js'
 import { BlogQueries } from './queries.js'
+import { QueryCache } from './query-cache.js'
 import { Renderer } from './render.js'
 import type { Route } from './route.js'
 import { blogRoutes } from './routes.js'
@@ -49,7 +50,8 @@ export function createBlog(config: BlogConfig): Blog {
   const prometheus = new PrometheusMetrics(briskMetrics)
   const brisk = briskStack(config.brisk, briskMetrics, logger)
   const purge = new Purge(logger, brisk.purgeTags)
-  const routes = blogRoutes({ queries, renderer, sessions, purge }, assets, prometheus)
+  const queryCache = new QueryCache(brisk.data)
+  const routes = blogRoutes({ queries, renderer, sessions, purge, queryCache }, assets, prometheus)
   return {
     config,
     db,

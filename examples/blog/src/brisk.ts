@@ -1,4 +1,12 @@
-import { cache, memoryStore, redisStore, tieredStore, type CacheStore } from '@brisk/cache'
+import {
+  cache,
+  createDataCache,
+  memoryStore,
+  redisStore,
+  tieredStore,
+  type CacheStore,
+  type DataCache,
+} from '@brisk/cache'
 import { compress } from '@brisk/compress'
 import { conditional } from '@brisk/conditional'
 import {
@@ -24,8 +32,10 @@ export interface BriskStack {
   middleware: BriskMiddleware | undefined
   /** Names of the middlewares in `middleware`, outermost first (shown at start-up). */
   enabled: string[]
-  /** Purges cached responses by tag; undefined without a cache. */
+  /** Purges cached responses and data by tag; undefined without a cache. */
   purgeTags: PurgeTags | undefined
+  /** The data cache for query results, on the response cache's store; undefined without a cache. */
+  data: DataCache | undefined
   /** Closes the stores and the Redis connection the stack opened. */
   close(): Promise<void>
 }
@@ -49,6 +59,7 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
   const middlewares: Array<[string, BriskMiddleware]> = []
   const closers: Array<() => Promise<void>> = []
   let purgeTags: PurgeTags | undefined
+  let data: DataCache | undefined
 
   let redis: Redis | undefined
   const redisClient = (): Redis => {
@@ -126,8 +137,15 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
       shareAuthenticated: true,
     })
     middlewares.push(['cache', responseCache])
+    // Query results share the store: a short lifetime, and purged with the pages by tag.
+    const dataCache = createDataCache({ store, ttl: '5m', metrics, logger })
+    data = dataCache
     purgeTags = async (tags) => {
-      await Promise.all(tags.map((tag) => responseCache.purgeTag(tag)))
+      // Both purges reach the same store; going through the data cache as well lets it drop
+      // a query result computed while the purge ran, instead of storing it afterwards.
+      await Promise.all(
+        tags.map((tag) => Promise.all([dataCache.deleteByTag(tag), responseCache.purgeTag(tag)])),
+      )
     }
   }
 
@@ -137,6 +155,7 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
     middleware: middlewares.length === 0 ? undefined : compose(...middlewares.map(([, mw]) => mw)),
     enabled: middlewares.map(([name]) => name),
     purgeTags,
+    data,
     async close() {
       for (const close of closers) await close()
     },

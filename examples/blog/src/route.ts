@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Purge } from './purge.js'
 import type { BlogQueries } from './queries.js'
+import type { QueryCache } from './query-cache.js'
 import type { Renderer } from './render.js'
 import type { Session, SessionCodec } from './session.js'
 import type { ServerTiming } from './server-timing.js'
@@ -90,4 +91,5 @@ export interface RouteDeps {
   renderer: Renderer
   sessions: SessionCodec
   purge: Purge
+  queryCache: QueryCache
 }

@@ -20,6 +20,16 @@ export class ServerTiming {
     }
   }
 
+  /** Awaits `work`, adding its duration to metric `name`. */
+  async measureAsync<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const start = performance.now()
+    try {
+      return await work()
+    } finally {
+      this.spent.set(name, (this.spent.get(name) ?? 0) + performance.now() - start)
+    }
+  }
+
   /** The header value, ending with the total time since this object was made as `app`. */
   header(): string {
     const parts: string[] = []

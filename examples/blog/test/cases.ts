@@ -542,6 +542,24 @@ export const CASES: BlogCase[] = [
     },
   })),
   {
+    name: 'list pages reuse the tag cloud from the data cache, and a new tag shows on the next request',
+    async run({ create }) {
+      await withApp(create, {}, async ({ listener, blog }) => {
+        await request(listener).get('/?page=3').expect(200)
+        await request(listener).get('/?page=4').expect(200)
+        expect(blog.briskMetrics.get('data.miss')).toBe(1)
+        expect(blog.briskMetrics.get('data.hit')).toBe(1)
+        const cookie = await login(listener)
+        await request(listener)
+          .post('/api/admin/posts')
+          .set('Cookie', cookie)
+          .send({ title: 'Tagged anew', body: 'A tag nobody used.', tags: ['brand-new'] })
+          .expect(201)
+        expect((await request(listener).get('/?page=4').expect(200)).text).toContain('#brand-new (1)')
+      })
+    },
+  },
+  {
     name: 'search results are never stored by the cache',
     async run({ listener }) {
       await request(listener).get('/search?q=latency').expect(200)
