@@ -22,7 +22,9 @@ export function startChild(
     core === undefined
       ? [process.execPath, nodeArgs]
       : ['taskset', ['-c', String(core), process.execPath, ...nodeArgs]]
-  return spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // Servers run as in production (Express and Koa skip development-only work) unless told otherwise.
+  const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'production' }
+  return spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
 }
 
 /** Sends `message` and waits for the first reply `accept` takes, failing on exit or after `timeoutMs`. */

@@ -62,7 +62,7 @@ export function renderMarkdown(report: BenchReport): string {
   const lines = [
     '# brisk benchmark results',
     '',
-    `Run ${report.startedAt} → ${report.finishedAt}; Node ${machine.node} on ${machine.platform}, ${machine.cpus} CPUs; ` +
+    `Run ${report.startedAt} → ${report.finishedAt} of ${machine.revision}; Node ${machine.node} on ${machine.platform}, ${machine.cpus} × ${machine.cpuModel}; ` +
       (machine.pinned
         ? 'servers pinned to core 0, autocannon to core 1 (taskset).'
         : 'taskset unavailable: nothing pinned.'),

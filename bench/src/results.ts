@@ -51,7 +51,16 @@ export interface TargetResult {
 export interface BenchReport {
   startedAt: string
   finishedAt: string
-  machine: { cpus: number; node: string; platform: string; pinned: boolean; quick: boolean }
+  machine: {
+    cpus: number
+    cpuModel: string
+    node: string
+    platform: string
+    pinned: boolean
+    quick: boolean
+    /** `git rev-parse HEAD` of the measured tree, with `+dirty` when it had uncommitted changes. */
+    revision: string
+  }
   settings: { duration: number; warmup: number; repeats: number; connections: number }
   scenarios: ScenarioResult[]
   targets: TargetResult[]

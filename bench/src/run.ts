@@ -4,7 +4,7 @@
  * rounds after a warm-up, and writes results/latest.{json,md,svg}. Every run is bounded: each
  * autocannon job has a fixed duration and every child answer a deadline.
  */
-import type { ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
@@ -328,6 +328,19 @@ async function runDataCacheScenario(ctx: Context, scenario: DataCacheScenario): 
   }
 }
 
+/** The measured tree's commit, so a result can be traced to the code it measured. */
+function revision(): string {
+  const cwd = fileURLToPath(new URL('../../', import.meta.url))
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' })
+  if (head.status !== 0) return 'unknown'
+  // Only what is measured counts: the packages, the example and the bench.
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'packages', 'examples', 'bench'], {
+    cwd,
+    encoding: 'utf8',
+  })
+  return `${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : '+dirty'}`
+}
+
 function printScenario(result: ScenarioResult): void {
   for (const v of result.variants) {
     const http =
@@ -400,10 +413,12 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     machine: {
       cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
       pinned,
       quick: args.quick,
+      revision: revision(),
     },
     settings: {
       duration: args.duration,

@@ -18,7 +18,15 @@ export function report(scenarios: ScenarioResult[], quick = false): BenchReport 
   return {
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:10:00.000Z',
-    machine: { cpus: 2, node: 'v20.0.0', platform: 'linux x64', pinned: true, quick },
+    machine: {
+      cpus: 2,
+      cpuModel: 'Test CPU',
+      node: 'v20.0.0',
+      platform: 'linux x64',
+      pinned: true,
+      quick,
+      revision: 'abc123',
+    },
     settings: { duration: 10, warmup: 3, repeats: 5, connections: 50 },
     scenarios,
     targets: [],
