@@ -6,9 +6,8 @@ import {
   tieredStore,
   type CacheStore,
   type DataCache,
+  type ResponseCache,
 } from '@brisk/cache'
-import { compress } from '@brisk/compress'
-import { conditional } from '@brisk/conditional'
 import {
   compose,
   type BriskLogger,
@@ -20,7 +19,9 @@ import {
   memoryStore as limiterMemoryStore,
   rateLimit,
   redisStore as limiterRedisStore,
+  type RateLimitStore,
 } from '@brisk/ratelimit'
+import { createStack } from '@brisk/stack'
 import { Redis } from 'ioredis'
 import type { BriskSwitches } from './config.js'
 import type { PurgeTags } from './purge.js'
@@ -30,7 +31,7 @@ import { SESSION_COOKIE } from './session.js'
 export interface BriskStack {
   /** All enabled middlewares composed into one, or undefined when none is enabled. */
   middleware: BriskMiddleware | undefined
-  /** Names of the middlewares in `middleware`, outermost first (shown at start-up). */
+  /** Names of the enabled middlewares, outermost first (shown at start-up). */
   enabled: string[]
   /** Purges cached responses and data by tag; undefined without a cache. */
   purgeTags: PurgeTags | undefined
@@ -40,26 +41,25 @@ export interface BriskStack {
   close(): Promise<void>
 }
 
-/** A POST of the login form: brute-force guessing gets its own, much smaller budget. */
+/** A POST of the login form: password guessing gets its own, much smaller budget. */
 function isLoginAttempt(req: BriskRequest): boolean {
   return req.method === 'POST' && (req.url === '/login' || req.url.startsWith('/login?'))
 }
 
 /**
- * The one place where the blog decides which brisk middlewares run, in which order and on
- * which store; each entry point installs the result once (`toKoa` / `toExpress`, or in front
- * of the app with `BRISK_MODE=front`).
+ * The one place where the blog decides which brisk middlewares run and on which store; each
+ * entry point installs the result once (`toKoa` / `toExpress`, or in front of the app with
+ * `BRISK_MODE=front`).
  *
- * Order, outermost first (DESIGN.md): rate limit → conditional → cache → compress → routes.
- * The limiter refuses abuse before anything else is spent; conditional turns a stored or
- * fresh page into a 304 when the browser already has it; the cache stores what compress
- * produced, so a hit costs no rendering and no compression.
+ * `createStack` orders the concerns as DESIGN.md does: rate limit → conditional → cache →
+ * compress → routes. The limiter refuses abuse before anything else is spent; conditional
+ * turns a stored or fresh page into a 304 when the browser already has it; the cache stores
+ * what compress produced, so a hit costs no rendering and no compression. The login limiter
+ * sits in front of the stack, since one limiter has one budget for every path.
  */
 export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logger: BriskLogger): BriskStack {
-  const middlewares: Array<[string, BriskMiddleware]> = []
   const closers: Array<() => Promise<void>> = []
-  let purgeTags: PurgeTags | undefined
-  let data: DataCache | undefined
+  const enabled: string[] = []
 
   let redis: Redis | undefined
   const redisClient = (): Redis => {
@@ -75,59 +75,30 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
     }
     return redis
   }
+  const limiterStore = (): RateLimitStore =>
+    switches.store === 'memory'
+      ? limiterMemoryStore()
+      : limiterRedisStore({ client: redisClient(), prefix: `${switches.keyPrefix}rl:`, logger })
 
+  let loginLimiter: BriskMiddleware | undefined
   if (switches.rateLimit) {
-    const store = () =>
-      switches.store === 'memory'
-        ? limiterMemoryStore()
-        : limiterRedisStore({ client: redisClient(), prefix: `${switches.keyPrefix}rl:`, logger })
-    middlewares.push([
-      'rateLimit',
-      rateLimit({
-        name: 'requests',
-        limit: switches.requestsPerMinute,
-        window: '1m',
-        store: store(),
-        metrics,
-      }),
-    ])
-    middlewares.push([
-      'rateLimit(login)',
-      rateLimit({
-        name: 'login',
-        limit: switches.loginsPerMinute,
-        window: '1m',
-        store: store(),
-        skip: (req) => !isLoginAttempt(req),
-        metrics,
-      }),
-    ])
+    loginLimiter = rateLimit({
+      name: 'login',
+      limit: switches.loginsPerMinute,
+      window: '1m',
+      store: limiterStore(),
+      skip: (req) => !isLoginAttempt(req),
+      metrics,
+    })
+    enabled.push('rateLimit(login)', 'rateLimit')
   }
+  if (switches.conditional) enabled.push('conditional')
 
-  if (switches.conditional) middlewares.push(['conditional', conditional({ metrics, logger })])
-
+  let responseCache: ResponseCache | undefined
+  let data: DataCache | undefined
   if (switches.cache) {
-    let store: CacheStore
-    if (switches.store === 'memory') {
-      store = memoryStore({ maxSize: '64 MB' })
-    } else {
-      const shared = redisStore({
-        client: redisClient(),
-        prefix: `${switches.keyPrefix}cache:`,
-        logger,
-        metrics,
-      })
-      if (switches.store === 'redis') {
-        store = shared
-      } else {
-        const tiered = tieredStore({ l1: memoryStore({ maxSize: '32 MB' }), l2: shared, logger })
-        closers.unshift(async () => {
-          await tiered.close?.()
-        })
-        store = tiered
-      }
-    }
-    const responseCache = cache({
+    const store = cacheStore(switches, redisClient, logger, metrics, closers)
+    responseCache = cache({
       store,
       metrics,
       logger,
@@ -136,28 +107,63 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
       sessionCookies: [SESSION_COOKIE],
       shareAuthenticated: true,
     })
-    middlewares.push(['cache', responseCache])
     // Query results share the store: a short lifetime, and purged with the pages by tag.
-    const dataCache = createDataCache({ store, ttl: '5m', metrics, logger })
-    data = dataCache
-    purgeTags = async (tags) => {
-      // Both purges reach the same store; going through the data cache as well lets it drop
-      // a query result computed while the purge ran, instead of storing it afterwards.
-      await Promise.all(
-        tags.map((tag) => Promise.all([dataCache.deleteByTag(tag), responseCache.purgeTag(tag)])),
-      )
-    }
+    data = createDataCache({ store, ttl: '5m', metrics, logger })
+    enabled.push('cache')
   }
+  if (switches.compress) enabled.push('compress')
 
-  if (switches.compress) middlewares.push(['compress', compress({ metrics })])
+  const stack = createStack({
+    rateLimit: switches.rateLimit
+      ? { name: 'requests', limit: switches.requestsPerMinute, window: '1m', store: limiterStore() }
+      : false,
+    conditional: switches.conditional,
+    cache: responseCache ?? false,
+    compress: switches.compress,
+    metrics,
+    logger,
+  })
+  const layers = [loginLimiter, enabled.length > 0 ? stack : undefined].filter(
+    (layer): layer is BriskMiddleware => layer !== undefined,
+  )
 
+  const purgeCache = responseCache
+  const dataCache = data
   return {
-    middleware: middlewares.length === 0 ? undefined : compose(...middlewares.map(([, mw]) => mw)),
-    enabled: middlewares.map(([name]) => name),
-    purgeTags,
+    middleware: layers.length === 0 ? undefined : compose(...layers),
+    enabled,
+    purgeTags:
+      purgeCache === undefined || dataCache === undefined
+        ? undefined
+        : async (tags) => {
+            // Both purges reach the same store; going through the data cache as well lets it
+            // drop a query result computed while the purge ran instead of storing it afterwards.
+            await Promise.all(
+              tags.map((tag) => Promise.all([dataCache.deleteByTag(tag), purgeCache.purgeTag(tag)])),
+            )
+          },
     data,
     async close() {
       for (const close of closers) await close()
     },
   }
+}
+
+/** The cache's store: in this process, on Redis, or both as two tiers. */
+function cacheStore(
+  switches: BriskSwitches,
+  redisClient: () => Redis,
+  logger: BriskLogger,
+  metrics: BriskMetrics,
+  closers: Array<() => Promise<void>>,
+): CacheStore {
+  if (switches.store === 'memory') return memoryStore({ maxSize: '64 MB' })
+  const shared = redisStore({ client: redisClient(), prefix: `${switches.keyPrefix}cache:`, logger, metrics })
+  if (switches.store === 'redis') return shared
+  const tiered = tieredStore({ l1: memoryStore({ maxSize: '32 MB' }), l2: shared, logger })
+  // The tier's subscriber connection closes before the shared client it was duplicated from.
+  closers.unshift(async () => {
+    await tiered.close?.()
+  })
+  return tiered
 }

@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http'
+import type { Logger } from 'pino'
 import request from 'supertest'
 import { expect } from 'vitest'
 import type { Blog } from '../src/blog.js'
@@ -389,6 +390,28 @@ export const CASES: BlogCase[] = [
       expect(response.text).toMatch(/^blog_http_responses_total\{method="GET",status="200"\} \d+$/m)
       const hits = Number(/^brisk_cache_hit_total (\d+)$/m.exec(response.text)![1])
       expect(hits).toBe(blog.briskMetrics.get('cache.hit'))
+    },
+  },
+  {
+    name: 'with request logging on, each response is logged once with its status and Cache-Status',
+    async run({ listener, blog }) {
+      const lines: Array<Record<string, unknown>> = []
+      const previous = blog.requestLogger
+      blog.requestLogger = { info: (line: Record<string, unknown>) => lines.push(line) } as unknown as Logger
+      try {
+        await request(listener).get('/posts/11').expect(200)
+        await request(listener).get('/posts/11').expect(200)
+        await request(listener).get('/nope').expect(404)
+      } finally {
+        blog.requestLogger = previous
+      }
+      expect(lines.map(({ method, url, status }) => ({ method, url, status }))).toEqual([
+        { method: 'GET', url: '/posts/11', status: 200 },
+        { method: 'GET', url: '/posts/11', status: 200 },
+        { method: 'GET', url: '/nope', status: 404 },
+      ])
+      expect(lines[1]!.cache).toMatch(/; hit/)
+      expect(typeof lines[0]!.ms).toBe('number')
     },
   },
   {
