@@ -1,4 +1,6 @@
 export { withBrisk, type NodeAdapterOptions, type NodeListener } from './with-brisk.js'
+export { front, listen, splitFrontOptions, type FrontListener, type FrontOptions } from './front.js'
 export { compileClientAddress, type ClientAddressOf, type TrustProxy } from './client-address.js'
 export { brisk } from './request-context.js'
 export type { BriskContext, CacheForOptions } from '@brisk/core'
+export type { FrontRoute } from '@brisk/stack'

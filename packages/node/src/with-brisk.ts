@@ -15,7 +15,7 @@ import {
   type ResponseCapture,
   type Size,
 } from '@brisk/core'
-import { compileClientAddress, type TrustProxy } from './client-address.js'
+import { compileClientAddress, type ClientAddressOf, type TrustProxy } from './client-address.js'
 
 /** A `node:http` request listener, sync or async. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown
@@ -24,6 +24,8 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknow
 export interface NodeAdapterOptions {
   /** Proxies trusted for `X-Forwarded-For` (Express `trust proxy` forms). Default `false`: the socket address. */
   trustProxy?: TrustProxy
+  /** Computes the client address itself (front mode reads the framework's own proxy trust this way); replaces `trustProxy`. */
+  clientAddress?: ClientAddressOf
   /** Response bytes buffered before the capture streams instead. Default `'1 MB'`. */
   bufferLimit?: Size
   /** Told when the listener or a brisk middleware fails (after brisk answered 500 or cut the response). */
@@ -62,7 +64,10 @@ export function withBrisk(
   if (typeof listener !== 'function') {
     throw new BriskOptionError('listener', listener, 'a node:http request listener (req, res) => void')
   }
-  const clientAddress = compileClientAddress(options.trustProxy)
+  if (options.clientAddress !== undefined && typeof options.clientAddress !== 'function') {
+    throw new BriskOptionError('clientAddress', options.clientAddress, 'a function (req) => string')
+  }
+  const clientAddress = options.clientAddress ?? compileClientAddress(options.trustProxy)
   const bufferLimit = parseSize(options.bufferLimit ?? '1 MB', 'bufferLimit')
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new BriskOptionError('onError', options.onError, 'a function (error, req) => void')

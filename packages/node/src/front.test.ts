@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { BriskMetrics } from '@brisk/core'
+import request from 'supertest'
+import { describe, expect, it } from 'vitest'
+import { front, listen, type FrontOptions } from './front.js'
+
+function setup(options: FrontOptions = {}) {
+  const runs = { app: 0 }
+  const listener = front(
+    (req: IncomingMessage, res: ServerResponse) => {
+      runs.app++
+      res.setHeader('content-type', 'text/plain')
+      res.setHeader('x-request-id', `app-${runs.app}`)
+      res.setHeader('cache-tag', req.url?.startsWith('/api/') ? 'api' : 'page')
+      res.end(`${req.url} ${'y'.repeat(3000)}`)
+    },
+    { logger: false, metrics: new BriskMetrics(), cache: { ttl: '30s' }, ...options },
+  )
+  return { server: createServer(listener), runs, listener }
+}
+
+describe('front (node:http)', () => {
+  it('answers a fresh hit without running the listener', async () => {
+    const { server, runs } = setup()
+    await request(server).get('/a')
+    expect((await request(server).get('/a')).headers['cache-status']).toMatch(/hit/)
+    expect(runs.app).toBe(1)
+  })
+
+  it('gives a route its own cache options on the shared store, so one purge reaches every route', async () => {
+    const { server, runs, listener } = setup({
+      cache: true,
+      routes: [{ path: '/api/**', cache: { ttl: '10s' } }],
+    })
+    await request(server).get('/api/posts')
+    expect((await request(server).get('/api/posts')).headers['cache-status']).toMatch(/hit/)
+    // Outside the route the front cache has no ttl and the response declares no freshness.
+    await request(server).get('/page')
+    await request(server).get('/page')
+    expect(runs.app).toBe(3)
+    expect(await listener.cache?.purgeTag('api')).toBe(1)
+    await request(server).get('/api/posts')
+    expect(runs.app).toBe(4)
+  })
+
+  it('skips the limiter on a route with rateLimit: false, sharing the budget elsewhere', async () => {
+    const { server } = setup({
+      cache: false,
+      rateLimit: { limit: 1, window: '1m' },
+      routes: [{ path: '/health', rateLimit: false }],
+    })
+    await request(server).get('/health').expect(200)
+    await request(server).get('/health').expect(200)
+    await request(server).get('/a').expect(200)
+    await request(server).get('/b').expect(429)
+  })
+
+  it('skips compression on a route with compress: false', async () => {
+    const { server } = setup({ cache: false, routes: [{ path: '/raw/*', compress: false }] })
+    const raw = await request(server).get('/raw/x').set('accept-encoding', 'gzip')
+    expect(raw.headers['content-encoding']).toBeUndefined()
+    const page = await request(server).get('/x').set('accept-encoding', 'gzip')
+    expect(page.headers['content-encoding']).toBe('gzip')
+  })
+
+  it('keeps a per-request header for the client that ran the app and leaves it out of hits', async () => {
+    const { server } = setup({ perRequestHeaders: ['x-request-id'] })
+    expect((await request(server).get('/a')).headers['x-request-id']).toBe('app-1')
+    const hit = await request(server).get('/a')
+    expect(hit.headers['cache-status']).toMatch(/hit/)
+    expect(hit.headers['x-request-id']).toBeUndefined()
+  })
+
+  it('runs onHit for a 429 answered without the app, not for a response the app made', async () => {
+    const seen: string[] = []
+    const { server } = setup({
+      cache: false,
+      rateLimit: { limit: 1, window: '1m' },
+      onHit: (req, headers) => {
+        seen.push(req.url)
+        headers['x-front'] = 'yes'
+      },
+    })
+    expect((await request(server).get('/a')).headers['x-front']).toBeUndefined()
+    const refused = await request(server).get('/b')
+    expect(refused.status).toBe(429)
+    expect(refused.headers['x-front']).toBe('yes')
+    expect(seen).toEqual(['/b'])
+  })
+
+  it('listen() serves on the given port', async () => {
+    const server = listen((_req, res) => res.end('up'), 0, { logger: false })
+    try {
+      await new Promise((resolve) => server.once('listening', resolve))
+      expect((await request(server).get('/')).text).toBe('up')
+    } finally {
+      server.close()
+    }
+  })
+
+  it('refuses unknown and malformed options at creation', () => {
+    expect(() => setup({ routs: [] } as never)).toThrow(/routs/)
+    expect(() => setup({ routes: [{ path: '/a', cache: 'no' as never }] })).toThrow(/routes\[0\]\.cache/)
+    expect(() => setup({ routes: [{ path: '/a', compress: true as never }] })).toThrow(
+      /routes\[0\]\.compress/,
+    )
+    expect(() => setup({ routes: [{ path: '/a', later: 1 } as never] })).toThrow(/routes\[0\]\.later/)
+    expect(() => setup({ onHit: 'x' as never })).toThrow(/onHit/)
+    expect(() => setup({ bufferLimit: 'lots' })).toThrow(/bufferLimit/)
+  })
+})

@@ -1,0 +1,253 @@
+import { cache, memoryStore, type CacheOptions, type CacheStore, type ResponseCache } from '@brisk/cache'
+import { compress, type CompressOptions } from '@brisk/compress'
+import { cacheControl, compilePathPattern, conditional, type PathPattern } from '@brisk/conditional'
+import {
+  BriskOptionError,
+  compose,
+  defaultMetrics,
+  type BriskHeaders,
+  type BriskHints,
+  type BriskLogger,
+  type BriskMetrics,
+  type BriskMiddleware,
+  type BriskRequest,
+  type HeaderValue,
+} from '@brisk/core'
+import { rateLimit } from '@brisk/ratelimit'
+import type { BriskStack, StackOptions } from './stack.js'
+
+/** Route-level choices of front mode, where the app's router has not run yet. */
+export interface FrontRoute {
+  /** Paths the route covers: a glob (`/api/**`, `/*.{js,css}`) or a RegExp, tested on the path without its query. The first matching route wins. */
+  path: PathPattern
+  /** `false`: the cache neither answers nor stores these paths; options: merged over the front's cache options, on the same store (purges reach them). */
+  cache?: CacheOptions | false
+  /** `false`: these paths are not rate limited. */
+  rateLimit?: false
+  /** `false`: no ETag / 304 / 412 handling on these paths. */
+  conditional?: false
+  /** `false`: these responses are not compressed. */
+  compress?: false
+}
+
+/** Options of {@link createFrontStack}: the stack's, plus what only front mode needs. */
+export interface FrontStackOptions extends StackOptions {
+  /** Route-level choices by path pattern, first match wins (e.g. `[{ path: '/admin/**', cache: false }]`). Default none. */
+  routes?: readonly FrontRoute[]
+  /** Response headers that belong to one request (a request id, a per-request CSP header): the client whose request ran the app gets them, the cache never stores or replays them. Default none. */
+  perRequestHeaders?: readonly string[]
+  /** Runs on every answer given without running the app (a hit, a 304 from stored validators, a coalesced miss, a 429); may add response headers (e.g. a fresh request id). */
+  onHit?: (req: BriskRequest, headers: BriskHeaders) => void
+}
+
+const STACK_KEYS = ['rateLimit', 'conditional', 'cache', 'cacheControl', 'compress', 'logger', 'metrics']
+const KNOWN = new Set([...STACK_KEYS, 'routes', 'perRequestHeaders', 'onHit'])
+const ROUTE_KEYS = new Set(['path', 'cache', 'rateLimit', 'conditional', 'compress'])
+/** Header names are tokens (RFC 9110 §5.1). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** What one route runs: its chain, and a pattern unless it is the fallback. */
+interface CompiledRoute {
+  pattern: RegExp
+  chain: BriskMiddleware
+}
+
+/** The path of a request target without query; absolute-form targets (RFC 9112 §3.2.2) reduced to their path. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  const target = query === -1 ? url : url.slice(0, query)
+  if (target.charCodeAt(0) === 47 /* / */) return target
+  const scheme = target.indexOf('://')
+  if (scheme === -1) return target
+  const slash = target.indexOf('/', scheme + 3)
+  return slash === -1 ? '/' : target.slice(slash)
+}
+
+/**
+ * The stack front mode runs in front of an app's listener: the same concerns in the same order
+ * as {@link createStack} (rate limit → conditional → cache → Cache-Control policy → compress),
+ * plus route choices and per-request headers. Routes share the one limiter, the one
+ * conditional and compress instance and the one cache store, so budgets, keys, tags and
+ * purges are the same whichever route a request took.
+ */
+export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
+  if (typeof options !== 'object' || options === null) {
+    throw new BriskOptionError('front', options, 'an object of front options')
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name)) throw new BriskOptionError(name, 'unknown', `one of ${[...KNOWN].join(', ')}`)
+  }
+  const metrics = options.metrics ?? defaultMetrics
+  const logger = options.logger
+  const shared: { metrics: BriskMetrics; logger?: BriskLogger | false } =
+    logger === undefined ? { metrics } : { metrics, logger }
+
+  const limiter =
+    options.rateLimit !== undefined && options.rateLimit !== false
+      ? rateLimit({ ...shared, ...options.rateLimit })
+      : undefined
+  const conditionalOption = options.conditional ?? true
+  const validators =
+    conditionalOption === false
+      ? undefined
+      : conditional({ ...shared, ...(conditionalOption === true ? {} : conditionalOption) })
+  const policy =
+    options.cacheControl !== undefined && options.cacheControl !== false
+      ? cacheControl(options.cacheControl)
+      : undefined
+  const compressOption: CompressOptions | boolean = options.compress ?? true
+  const compressor =
+    compressOption === false
+      ? undefined
+      : compress({ metrics, ...(compressOption === true ? {} : compressOption) })
+
+  // One store behind every route's cache, so a purge through `.cache` reaches them all.
+  const cacheOption = options.cache ?? true
+  let store: CacheStore | undefined
+  let baseCacheOptions: CacheOptions = {}
+  let defaultCache: ResponseCache | undefined
+  if (typeof cacheOption === 'function') {
+    defaultCache = cacheOption
+    store = cacheOption.store
+  } else if (cacheOption !== false) {
+    baseCacheOptions = cacheOption === true ? {} : cacheOption
+    store = baseCacheOptions.store ?? memoryStore()
+    defaultCache = cache({ ...shared, ...baseCacheOptions, store })
+  }
+
+  const perRequest = headerNames(options.perRequestHeaders)
+  if (options.onHit !== undefined && typeof options.onHit !== 'function') {
+    throw new BriskOptionError('onHit', options.onHit, 'a function (req, headers) => void')
+  }
+  const onHit = options.onHit
+  const tracked = perRequest.length > 0 || onHit !== undefined
+  // Per exchange (hints are shared by derived requests): the per-request headers the app's
+  // response carried, present only when the app ran for this request.
+  const fromApp = new WeakMap<BriskHints, [string, HeaderValue][]>()
+
+  /** Above everything: puts the app's per-request headers back, or lets onHit decorate an answer made without the app. */
+  const restore: BriskMiddleware = async (req, next) => {
+    const response = await next()
+    const kept = fromApp.get(req.hints)
+    if (kept === undefined) {
+      onHit?.(req, response.headers)
+      return response
+    }
+    fromApp.delete(req.hints)
+    if (kept.length > 0) {
+      const headers = { ...response.headers }
+      for (const [name, value] of kept) headers[name] = value
+      response.headers = headers
+    }
+    return response
+  }
+
+  /** Just below the cache: the app ran; its per-request headers are taken out before the cache sees the response. */
+  const strip: BriskMiddleware = async (req, next) => {
+    const response = await next()
+    const kept: [string, HeaderValue][] = []
+    let headers: BriskHeaders | undefined
+    for (const name of perRequest) {
+      const value = response.headers[name]
+      if (value === undefined) continue
+      kept.push([name, value])
+      headers ??= { ...response.headers }
+      delete headers[name]
+    }
+    if (headers !== undefined) response.headers = headers
+    fromApp.set(req.hints, kept)
+    return response
+  }
+
+  const chainFor = (
+    route: FrontRoute | undefined,
+    responseCache: ResponseCache | undefined,
+  ): BriskMiddleware => {
+    const layers: BriskMiddleware[] = []
+    if (tracked) layers.push(restore)
+    if (limiter !== undefined && route?.rateLimit !== false) layers.push(limiter)
+    if (validators !== undefined && route?.conditional !== false) layers.push(validators)
+    if (responseCache !== undefined) layers.push(responseCache)
+    if (tracked) layers.push(strip)
+    if (policy !== undefined) layers.push(policy)
+    if (compressor !== undefined && route?.compress !== false) layers.push(compressor)
+    return layers.length === 0 ? (_req, next) => next() : compose(...layers)
+  }
+
+  const routes: CompiledRoute[] = []
+  if (options.routes !== undefined) {
+    if (!Array.isArray(options.routes)) {
+      throw new BriskOptionError(
+        'routes',
+        options.routes,
+        'a list of { path, cache, rateLimit, conditional, compress }',
+      )
+    }
+    options.routes.forEach((route: FrontRoute, index) => {
+      const where = `routes[${index}]`
+      if (typeof route !== 'object' || route === null) {
+        throw new BriskOptionError(
+          where,
+          route,
+          'an object { path, cache?, rateLimit?, conditional?, compress? }',
+        )
+      }
+      for (const name of Object.keys(route)) {
+        if (!ROUTE_KEYS.has(name)) {
+          throw new BriskOptionError(`${where}.${name}`, 'unknown', `one of ${[...ROUTE_KEYS].join(', ')}`)
+        }
+      }
+      for (const name of ['rateLimit', 'conditional', 'compress'] as const) {
+        if (route[name] !== undefined && route[name] !== false) {
+          throw new BriskOptionError(
+            `${where}.${name}`,
+            route[name],
+            'false (omit it to keep the front setting)',
+          )
+        }
+      }
+      let routeCache = defaultCache
+      if (route.cache === false) routeCache = undefined
+      else if (route.cache !== undefined) {
+        if (typeof route.cache !== 'object' || route.cache === null) {
+          throw new BriskOptionError(`${where}.cache`, route.cache, 'cache options or false')
+        }
+        store ??= memoryStore()
+        routeCache = cache({
+          ...shared,
+          ...baseCacheOptions,
+          ...route.cache,
+          store: route.cache.store ?? store,
+        })
+      }
+      routes.push({
+        pattern: compilePathPattern(route.path, `${where}.path`),
+        chain: chainFor(route, routeCache),
+      })
+    })
+  }
+  const fallback = chainFor(undefined, defaultCache)
+
+  const middleware: BriskMiddleware =
+    routes.length === 0
+      ? fallback
+      : (req, next) => {
+          const path = pathOf(req.url)
+          for (const route of routes) if (route.pattern.test(path)) return route.chain(req, next)
+          return fallback(req, next)
+        }
+  return Object.assign(((req, next) => middleware(req, next)) as BriskMiddleware, { cache: defaultCache })
+}
+
+function headerNames(value: readonly string[] | undefined): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) {
+    throw new BriskOptionError('perRequestHeaders', value, 'a list of header names, e.g. ["x-request-id"]')
+  }
+  return value.map((name: unknown) => {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new BriskOptionError('perRequestHeaders', name, 'header names (RFC 9110 tokens)')
+    }
+    return name.toLowerCase()
+  })
+}
