@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis, Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from '../hostile/raw-http.js'
+import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
 import {
   startRedisCluster,
   startRedisServer,
@@ -140,13 +141,17 @@ function expectHandled(figures: FaultFigures[], expectations: Expectations): voi
 
 describe('a single Redis under load', () => {
   let redis: RedisProcess
+  let proxy: LatencyProxy
   let client: Redis
   let admin: Redis
   let apps: FaultApp[]
 
   beforeAll(async () => {
     redis = await startRedisServer()
-    client = new Redis(redis.url)
+    // The apps reach Redis through a latency proxy (pass-through unless a test slows it);
+    // the admin connection that injects faults goes straight to the server.
+    proxy = await startLatencyProxy(redis.port)
+    client = new Redis(proxy.port, '127.0.0.1')
     client.on('error', () => {}) // ioredis reports every reconnect attempt; brisk's guards log the incident
     admin = new Redis(redis.url)
     admin.on('error', () => {})
@@ -161,6 +166,7 @@ describe('a single Redis under load', () => {
     await Promise.all(apps.map((app) => app.close()))
     client.disconnect()
     admin.disconnect()
+    await proxy.close()
     await redis.stop()
   })
 
@@ -183,6 +189,20 @@ describe('a single Redis under load', () => {
       },
       async () => {
         await until(async () => (await admin.ping()) === 'PONG', 30_000, 'pause end')
+      },
+    )
+    expectHandled(figures, { strictRefused: true, logOnce: true })
+  })
+
+  it('keeps serving while every Redis reply arrives 300 ms late (latency proxy), then recovers', async () => {
+    const figures = await runFault(
+      'redis 300 ms latency',
+      apps,
+      async () => {
+        proxy.delayMs = 300
+      },
+      async () => {
+        proxy.delayMs = 0
       },
     )
     expectHandled(figures, { strictRefused: true, logOnce: true })
