@@ -18,6 +18,9 @@ export interface BackendGuardOptions {
   metrics?: BriskMetrics
 }
 
+/** The fault-handling options every remote store accepts (its guard's options but the name). */
+export type BackendOptions = Omit<BackendGuardOptions, 'name'>
+
 export type BackendFailure = 'timeout' | 'circuit-open' | 'error'
 
 /** A backend command did not answer usefully; callers bypass or apply their failure policy. */

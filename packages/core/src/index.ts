@@ -20,6 +20,7 @@ export {
   BackendGuard,
   BackendUnavailableError,
   type BackendFailure,
+  type BackendOptions,
   type BackendGuardOptions,
 } from './backend-guard.js'
 export { appendVary, headerValue } from './headers.js'

@@ -1,32 +1,17 @@
 import { createHash } from 'node:crypto'
-import {
-  BackendGuard,
-  BriskOptionError,
-  type BriskLogger,
-  type BriskMetrics,
-  type Duration,
-} from '@brisk/core'
+import { BackendGuard, type BackendOptions, BriskOptionError } from '@brisk/core'
 import type { Cluster, Redis } from 'ioredis'
 import type { Decision, PolicyOutcome } from './evaluate.js'
 import type { Policy } from './policy.js'
 import { policyArguments, RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js'
 import type { RateLimitStore } from './store.js'
 
-export interface RedisStoreOptions {
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `logger`, `metrics`. */
+export interface RedisStoreOptions extends BackendOptions {
   /** An ioredis client or cluster; the store never closes it. */
   client: Redis | Cluster
   /** Prefix of every key. Default `brisk:rl:`. */
   prefix?: string
-  /** A call slower than this counts as a failure (the failure policy applies). Default 50 ms. */
-  timeout?: Duration
-  /** Consecutive failures that open the circuit breaker. Default 5. */
-  failureThreshold?: number
-  /** How long the open circuit refuses calls before one probe. Default 1 s. */
-  resetTimeout?: Duration
-  /** pino-compatible logger for incidents (one line when Redis fails, one when it recovers). */
-  logger?: BriskLogger | false
-  /** Counters for `backend.error` and `backend.incident`. */
-  metrics?: BriskMetrics
   /**
    * Clock passed to the script, in epoch ms. Default: none, the script reads Redis `TIME`,
    * so every process sharing the server agrees. Set only to replay fixed times in tests.

@@ -1,13 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import {
-  BackendGuard,
-  BriskOptionError,
-  parseSize,
-  type BriskLogger,
-  type BriskMetrics,
-  type Duration,
-  type Size,
-} from '@brisk/core'
+import { BackendGuard, type BackendOptions, BriskOptionError, parseSize, type Size } from '@brisk/core'
 import memjs from 'memjs'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
@@ -15,7 +7,8 @@ import { decodeFrame, encodeFrame } from './entry-frame.js'
 /** A memjs client as `memjs.Client.create()` returns it (values in and out as bytes). */
 export type MemcachedClient = memjs.Client<string | Buffer, Buffer | null>
 
-export interface MemcachedStoreOptions {
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `logger`, `metrics`. */
+export interface MemcachedStoreOptions extends BackendOptions {
   /** Servers as memjs reads them: `'host:11211'` or `'host1:11211,host2:11211'` (consistent per-key choice). Ignored when `client` is given. */
   servers?: string
   /** A memjs client of your own instead of `servers`; never closed by the store. */
@@ -24,16 +17,6 @@ export interface MemcachedStoreOptions {
   prefix?: string
   /** Largest value sent to Memcached (the server's `-I` item size limit). Larger entries are not stored. Default `'1 MB'`. */
   maxValueSize?: Size
-  /** A command slower than this counts as a failure and the cache bypasses. Default 50 ms. */
-  timeout?: Duration
-  /** Consecutive failures that open the circuit breaker. Default 5. */
-  failureThreshold?: number
-  /** How long an open circuit refuses commands before one probe. Default 1 s. */
-  resetTimeout?: Duration
-  /** pino-compatible logger for incidents; `false` silences it. */
-  logger?: BriskLogger | false
-  /** Counters for `backend.error` / `backend.incident`. Default: brisk's shared metrics. */
-  metrics?: BriskMetrics
 }
 
 export interface MemcachedStore extends CacheStore {

@@ -1,32 +1,17 @@
 import { randomBytes } from 'node:crypto'
-import {
-  BackendGuard,
-  BriskOptionError,
-  type BriskLogger,
-  type BriskMetrics,
-  type Duration,
-} from '@brisk/core'
+import { BackendGuard, type BackendOptions, BriskOptionError } from '@brisk/core'
 import type { Redis } from 'ioredis'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
 import { clientKeyPrefix, escapeGlob, unlinkKeys } from './redis-keys.js'
 import { INDEX_TAG, isCluster, RELEASE_LOCK, runScript, type RedisClient } from './redis-scripts.js'
 
-export interface RedisStoreOptions {
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `logger`, `metrics`. */
+export interface RedisStoreOptions extends BackendOptions {
   /** An ioredis client: `new Redis(url)`, one configured for Sentinel, or `new Redis.Cluster(nodes)`. Never closed by the store. */
   client: RedisClient
   /** Prefix of every key the store writes (entries, tag sets, locks, its pub/sub channel). Default `'brisk:'`. */
   prefix?: string
-  /** A command slower than this counts as a failure and the cache bypasses. Default 50 ms. */
-  timeout?: Duration
-  /** Consecutive failures that open the circuit breaker. Default 5. */
-  failureThreshold?: number
-  /** How long an open circuit refuses commands before one probe. Default 1 s. */
-  resetTimeout?: Duration
-  /** pino-compatible logger for incidents (one line when Redis fails, one when it recovers); `false` silences it. */
-  logger?: BriskLogger | false
-  /** Counters for `backend.error` / `backend.incident`. Default: brisk's shared metrics. */
-  metrics?: BriskMetrics
 }
 
 /** A store on Redis; {@link tieredStore} uses its client, prefix and guard for invalidations. */
