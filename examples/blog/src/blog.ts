@@ -3,6 +3,7 @@ import { BriskMetrics } from '@brisk/core'
 import { pino, type Logger } from 'pino'
 import { briskStack, type BriskStack } from './brisk.js'
 import type { BlogConfig } from './config.js'
+import { BlogFragments } from './fragments.js'
 import { PrometheusMetrics } from './prometheus.js'
 import { Purge } from './purge.js'
 import { BlogQueries } from './queries.js'
@@ -50,8 +51,8 @@ export function createBlog(config: BlogConfig): Blog {
   const prometheus = new PrometheusMetrics(briskMetrics)
   const brisk = briskStack(config.brisk, briskMetrics, logger)
   const purge = new Purge(logger, brisk.purgeTags)
-  const queryCache = new QueryCache(brisk.data)
-  const routes = blogRoutes({ queries, renderer, sessions, purge, queryCache }, assets, prometheus)
+  const fragments = new BlogFragments(queries, new QueryCache(brisk.data))
+  const routes = blogRoutes({ queries, renderer, sessions, purge, fragments }, assets, prometheus)
   return {
     config,
     db,

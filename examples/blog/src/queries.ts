@@ -11,14 +11,21 @@ export interface PostSummary {
   commentCount: number
 }
 
-/** A post with everything its page shows. */
-export interface PostDetail extends PostSummary {
+/** A post's own row: everything its page shows except the comments. */
+export interface PostRecord extends PostSummary {
   body: string
   authorId: number
   authorUsername: string
   updatedAt: number
+}
+
+/** A post with everything its page shows. */
+export interface PostDetail extends PostRecord {
   comments: Comment[]
 }
+
+/** The ids of one page of a list, and where it sits among all pages. */
+export type IdPage = Page<number>
 
 export interface Comment {
   id: number
@@ -62,7 +69,9 @@ interface PostRow {
   comment_count: number
 }
 
-const EXCERPT_LENGTH = 240
+// About two paragraphs: list pages read like a real blog's (the home page weighs 30-50 KB,
+// which is what the benchmarks serve), not like a table of titles.
+const EXCERPT_LENGTH = 1200
 
 // Tags and comment counts come from correlated subqueries: one statement per page instead
 // of one per post.
@@ -84,6 +93,16 @@ export class BlogQueries {
       listPosts: db.prepare(
         `SELECT ${POST_COLUMNS} FROM posts p JOIN users u ON u.id = p.author_id
          ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?`,
+      ),
+      listPostIds: db.prepare('SELECT id FROM posts ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?'),
+      listTaggedIds: db.prepare(
+        `SELECT p.id FROM posts p
+         WHERE p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = ?)
+         ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?`,
+      ),
+      popularIds: db.prepare(
+        `SELECT p.id FROM posts p LEFT JOIN comments c ON c.post_id = p.id
+         GROUP BY p.id ORDER BY count(c.id) DESC, p.published_at DESC, p.id DESC LIMIT ?`,
       ),
       countTagged: db.prepare(
         'SELECT count(*) AS n FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = ?',
@@ -135,6 +154,37 @@ export class BlogQueries {
     return paged(rows.map(toSummary), page, pageSize, total)
   }
 
+  /** The ids of the newest posts, `pageSize` per page: a list page resolves them to cached rows. */
+  listPostIds(page: number, pageSize: number): IdPage {
+    const total = (this.statements.countPosts.get() as { n: number }).n
+    const rows = this.statements.listPostIds.all(pageSize, (page - 1) * pageSize) as Array<{ id: number }>
+    return paged(
+      rows.map((row) => row.id),
+      page,
+      pageSize,
+      total,
+    )
+  }
+
+  /** The ids of the newest posts carrying `tag`. */
+  listTaggedIds(tag: string, page: number, pageSize: number): IdPage {
+    const total = (this.statements.countTagged.get(tag) as { n: number }).n
+    const rows = this.statements.listTaggedIds.all(tag, pageSize, (page - 1) * pageSize) as Array<{
+      id: number
+    }>
+    return paged(
+      rows.map((row) => row.id),
+      page,
+      pageSize,
+      total,
+    )
+  }
+
+  /** The ids of the `limit` most commented posts (newest first among equals). */
+  popularIds(limit: number): number[] {
+    return (this.statements.popularIds.all(limit) as Array<{ id: number }>).map((row) => row.id)
+  }
+
   /**
    * Full-text search, best match first. The user's words are quoted one by one, so FTS5
    * operators typed into the search box are searched for, never interpreted.
@@ -148,27 +198,32 @@ export class BlogQueries {
 
   /** One post with its comments, or undefined. */
   post(id: number): PostDetail | undefined {
+    const record = this.postRecord(id)
+    return record === undefined ? undefined : { ...record, comments: this.comments(id) }
+  }
+
+  /** One post's row (without its comments), or undefined. */
+  postRecord(id: number): PostRecord | undefined {
     const row = this.statements.post.get(id) as PostRow | undefined
     if (row === undefined) return undefined
-    const comments = this.statements.comments.all(id) as Array<{
-      id: number
-      author_name: string
-      body: string
-      created_at: number
-    }>
     return {
       ...toSummary(row),
       body: row.body,
       authorId: row.author_id,
       authorUsername: row.author_username,
       updatedAt: row.updated_at,
-      comments: comments.map((c) => ({
-        id: c.id,
-        authorName: c.author_name,
-        body: c.body,
-        createdAt: c.created_at,
-      })),
     }
+  }
+
+  /** A post's comments, oldest first. */
+  comments(postId: number): Comment[] {
+    const rows = this.statements.comments.all(postId) as Array<{
+      id: number
+      author_name: string
+      body: string
+      created_at: number
+    }>
+    return rows.map((c) => ({ id: c.id, authorName: c.author_name, body: c.body, createdAt: c.created_at }))
   }
 
   /** Every tag in use with its number of posts. */
@@ -226,14 +281,14 @@ export class BlogQueries {
 }
 
 function toSummary(row: PostRow): PostSummary {
-  const firstParagraph = row.body.split('\n\n', 1)[0] ?? ''
+  const opening = row.body.replaceAll('\n\n', ' ')
   return {
     id: row.id,
     title: row.title,
     excerpt:
-      firstParagraph.length > EXCERPT_LENGTH
-        ? `${firstParagraph.slice(0, EXCERPT_LENGTH).replace(/\s+\S*$/, '')}…`
-        : firstParagraph,
+      opening.length > EXCERPT_LENGTH
+        ? `${opening.slice(0, EXCERPT_LENGTH).replace(/\s+\S*$/, '')}…`
+        : opening,
     authorName: row.author_name,
     publishedAt: row.published_at,
     tags: row.tags === null ? [] : row.tags.split(',').sort(),

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { BlogFragments } from './fragments.js'
 import type { Purge } from './purge.js'
 import type { BlogQueries } from './queries.js'
-import type { QueryCache } from './query-cache.js'
 import type { Renderer } from './render.js'
 import type { Session, SessionCodec } from './session.js'
 import type { ServerTiming } from './server-timing.js'
@@ -91,5 +91,6 @@ export interface RouteDeps {
   renderer: Renderer
   sessions: SessionCodec
   purge: Purge
-  queryCache: QueryCache
+  /** Cached pieces of the public pages (data cache). */
+  fragments: BlogFragments
 }
