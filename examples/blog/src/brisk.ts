@@ -37,6 +37,11 @@ export interface BriskStack {
   purgeTags: PurgeTags | undefined
   /** The data cache for query results, on the response cache's store; undefined without a cache. */
   data: DataCache | undefined
+  /**
+   * Resolves once the cache hears other instances' purges (the tiered store's subscriber is
+   * listening); at once for the other stores.
+   */
+  ready(): Promise<void>
   /** Closes the stores and the Redis connection the stack opened. */
   close(): Promise<void>
 }
@@ -59,6 +64,7 @@ function isLoginAttempt(req: BriskRequest): boolean {
  */
 export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logger: BriskLogger): BriskStack {
   const closers: Array<() => Promise<void>> = []
+  const readiness: Array<Promise<void>> = []
   const enabled: string[] = []
 
   let redis: Redis | undefined
@@ -97,7 +103,7 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
   let responseCache: ResponseCache | undefined
   let data: DataCache | undefined
   if (switches.cache) {
-    const store = cacheStore(switches, redisClient, logger, metrics, closers)
+    const store = cacheStore(switches, redisClient, logger, metrics, closers, readiness)
     responseCache = cache({
       store,
       metrics,
@@ -143,6 +149,9 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
             )
           },
     data,
+    async ready() {
+      await Promise.all(readiness)
+    },
     async close() {
       for (const close of closers) await close()
     },
@@ -156,11 +165,13 @@ function cacheStore(
   logger: BriskLogger,
   metrics: BriskMetrics,
   closers: Array<() => Promise<void>>,
+  readiness: Array<Promise<void>>,
 ): CacheStore {
   if (switches.store === 'memory') return memoryStore({ maxSize: '64 MB' })
   const shared = redisStore({ client: redisClient(), prefix: `${switches.keyPrefix}cache:`, logger, metrics })
   if (switches.store === 'redis') return shared
   const tiered = tieredStore({ l1: memoryStore({ maxSize: '32 MB' }), l2: shared, logger })
+  readiness.push(tiered.ready())
   // The tier's subscriber connection closes before the shared client it was duplicated from.
   closers.unshift(async () => {
     await tiered.close?.()

@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import type { RequestListener } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import request from 'supertest'
 import { afterAll, describe, expect, test } from 'vitest'
@@ -11,6 +16,7 @@ import {
 import { testConfig, type BriskSwitches } from '../src/config.js'
 import { createApp as createExpressApp } from '../src/express.js'
 import { createApp as createKoaApp } from '../src/koa.js'
+import { POPULAR_POSTS } from '../src/fragments.js'
 import { login } from './cases.js'
 
 // Redis tests run whenever a server answers, and always on CI (where a missing server fails them).
@@ -114,4 +120,63 @@ describe.runIf(runRedis)('the blog when its Redis server goes down', () => {
       }
     },
   )
+})
+
+/** Polls `path` on `listener` until its body contains `text`; fails after `attempts` tries. */
+async function eventually(
+  listener: RequestListener,
+  path: string,
+  text: string,
+  attempts = 250,
+): Promise<string> {
+  let body = ''
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    body = (await request(listener).get(path).expect(200)).text
+    if (body.includes(text)) return body
+    await delay(20)
+  }
+  throw new Error(`${path} still lacks ${JSON.stringify(text)} after ${attempts} tries`)
+}
+
+describe.runIf(runRedis)('two blog instances on one tiered store', () => {
+  test('an edit on instance A shows on instance B, in its pages and in its cached fragments', async () => {
+    // One database file and one key prefix: two servers of the same blog, each with its own L1.
+    const dir = mkdtempSync(join(tmpdir(), 'brisk-blog-'))
+    const config = testConfig({
+      databasePath: join(dir, 'blog.sqlite'),
+      brisk: { store: 'tiered', redisUrl: REDIS_URL, keyPrefix: uniquePrefix() },
+    })
+    const a = createKoaApp(config)
+    const b = createExpressApp(config)
+    try {
+      await Promise.all([a.blog.brisk.ready(), b.blog.brisk.ready()])
+      const id = b.blog.queries.popularIds(POPULAR_POSTS)[0]!
+      const post = b.blog.queries.post(id)!
+      const tag = post.tags[0]!
+      const paths = [`/posts/${id}`, `/tags/${tag}`, '/']
+      // B serves every page, and every fragment in it, from its own L1.
+      for (const path of paths) {
+        await request(b.listener).get(path).expect(200)
+        expect((await request(b.listener).get(path).expect(200)).headers['cache-status']).toMatch(/; hit/)
+      }
+      expect((await request(b.listener).get(`/posts/${id}`).expect(200)).text).toContain(post.title)
+
+      const cookie = await login(a.listener)
+      await request(a.listener)
+        .put(`/api/admin/posts/${id}`)
+        .set('Cookie', cookie)
+        .send({ title: 'Edited on instance A', body: post.body, tags: post.tags })
+        .expect(200)
+
+      const link = `<a href="/posts/${id}">Edited on instance A</a>`
+      for (const path of paths) {
+        const page = await eventually(b.listener, path, link)
+        expect(page).not.toContain(post.title)
+      }
+    } finally {
+      await a.close()
+      await b.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
