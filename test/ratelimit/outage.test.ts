@@ -42,7 +42,7 @@ describe('rate limiting while Redis goes down and comes back', () => {
     client = new Redis(server.url, { maxRetriesPerRequest: 1 })
     client.on('error', () => {}) // connection errors while the server is down are expected here
     const logger = recordingLogger()
-    const store = redisStore({ client, timeout: 100, resetTimeout: 100, logger })
+    const store = redisStore({ client, timeout: 100, resetTimeout: 100, quietPeriod: 0, logger })
     const limiter = rateLimit({ limit: 3, window: '1000d', algorithm: 'fixed-window', store })
 
     expect((await limiter(request('192.0.2.1'), ok)).status).toBe(200)

@@ -54,15 +54,50 @@ describe('BackendGuard', () => {
   })
 
   it('logs one line when an incident starts and one when it ends, not one per failure', async () => {
-    const { lines, logger } = recordingLogger()
-    const metrics = new BriskMetrics()
-    const guard = new BackendGuard({ name: 'redis', failureThreshold: 1000, logger, metrics })
-    for (let i = 0; i < 50; i++) await guard.run(() => Promise.reject(new Error('down'))).catch(() => {})
-    await guard.run(async () => 'ok')
-    for (let i = 0; i < 10; i++) await guard.run(async () => 'ok')
-    expect(lines.map((l) => l.level)).toEqual(['warn', 'info'])
-    expect(metrics.get('backend.error')).toBe(50)
-    expect(metrics.get('backend.incident')).toBe(1)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const { lines, logger } = recordingLogger()
+      const metrics = new BriskMetrics()
+      const guard = new BackendGuard({
+        name: 'redis',
+        failureThreshold: 1000,
+        quietPeriod: 5000,
+        logger,
+        metrics,
+      })
+      for (let i = 0; i < 50; i++) await guard.run(() => Promise.reject(new Error('down'))).catch(() => {})
+      await guard.run(async () => 'ok')
+      expect(lines.map((l) => l.level)).toEqual(['warn'])
+      vi.setSystemTime(Date.now() + 5000)
+      for (let i = 0; i < 10; i++) await guard.run(async () => 'ok')
+      expect(lines.map((l) => l.level)).toEqual(['warn', 'info'])
+      expect(metrics.get('backend.error')).toBe(50)
+      expect(metrics.get('backend.incident')).toBe(1)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('keeps a half-working backend (successes between failures) one incident', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const { lines, logger } = recordingLogger()
+      const metrics = new BriskMetrics()
+      const guard = new BackendGuard({ name: 'redis', quietPeriod: 5000, logger, metrics })
+      for (let i = 0; i < 100; i++) {
+        await guard.run(async () => 'read')
+        await guard.run(() => Promise.reject(new Error('OOM'))).catch(() => {})
+        vi.setSystemTime(Date.now() + 100)
+      }
+      expect(lines.map((l) => l.level)).toEqual(['warn'])
+      expect(metrics.get('backend.incident')).toBe(1)
+      expect(guard.state).toBe('closed')
+      vi.setSystemTime(Date.now() + 5000)
+      await guard.run(async () => 'read')
+      expect(lines.map((l) => l.level)).toEqual(['warn', 'info'])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('refuses bad options at creation', () => {

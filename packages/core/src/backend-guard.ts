@@ -12,6 +12,8 @@ export interface BackendGuardOptions {
   failureThreshold?: number
   /** How long an open circuit refuses commands before one probe is let through. Default 1 s. */
   resetTimeout?: Duration
+  /** An incident ends (and its one "recovered" line is logged) at the first success after this long without a failure, so a backend that half works (reads pass, writes fail) is one incident, not one per failure. Default 5 s. */
+  quietPeriod?: Duration
   /** pino-compatible logger; `false` silences it. */
   logger?: BriskLogger | false
   /** Counters for `backend.error` and `backend.incident`. */
@@ -47,6 +49,7 @@ export class BackendGuard {
   private readonly timeoutMs: number
   private readonly failureThreshold: number
   private readonly resetTimeoutMs: number
+  private readonly quietPeriodMs: number
   private readonly logger: BriskLogger
   private readonly metrics: BriskMetrics
   private circuit: CircuitState = 'closed'
@@ -54,6 +57,7 @@ export class BackendGuard {
   private openedAt = 0
   private incidentStartedAt = 0
   private incidentFailures = 0
+  private lastFailureAt = 0
 
   constructor(options: BackendGuardOptions) {
     this.name = options.name
@@ -65,6 +69,7 @@ export class BackendGuard {
     }
     this.failureThreshold = threshold
     this.resetTimeoutMs = parseDuration(options.resetTimeout ?? 1000, 'resetTimeout')
+    this.quietPeriodMs = parseDuration(options.quietPeriod ?? 5000, 'quietPeriod')
     this.logger = resolveLogger(options.logger)
     this.metrics = options.metrics ?? defaultMetrics
   }
@@ -113,18 +118,15 @@ export class BackendGuard {
   }
 
   private succeeded(): void {
-    if (this.circuit !== 'closed' || this.consecutiveFailures > 0) {
-      if (this.incidentFailures > 0) {
+    if (this.incidentFailures > 0) {
+      const now = Date.now()
+      if (now - this.lastFailureAt >= this.quietPeriodMs) {
         this.logger.info(
-          {
-            backend: this.name,
-            failures: this.incidentFailures,
-            durationMs: Date.now() - this.incidentStartedAt,
-          },
+          { backend: this.name, failures: this.incidentFailures, durationMs: now - this.incidentStartedAt },
           `${this.name} recovered`,
         )
+        this.incidentFailures = 0
       }
-      this.incidentFailures = 0
     }
     this.circuit = 'closed'
     this.consecutiveFailures = 0
@@ -133,6 +135,7 @@ export class BackendGuard {
   private failed(error: unknown): void {
     this.metrics.inc('backend.error')
     this.consecutiveFailures += 1
+    this.lastFailureAt = Date.now()
     if (this.incidentFailures === 0) {
       this.incidentStartedAt = Date.now()
       this.metrics.inc('backend.incident')

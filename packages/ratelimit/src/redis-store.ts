@@ -6,7 +6,7 @@ import type { Policy } from './policy.js'
 import { policyArguments, RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js'
 import type { RateLimitStore } from './store.js'
 
-/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `logger`, `metrics`. */
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `quietPeriod` (5 s), `logger`, `metrics`. */
 export interface RedisStoreOptions extends BackendOptions {
   /** An ioredis client or cluster; the store never closes it. */
   client: Redis | Cluster
@@ -60,14 +60,7 @@ export class RedisStore implements RateLimitStore {
     this.client = client
     this.prefix = prefix
     this.now = options.now
-    this.guard = new BackendGuard({
-      name: 'redis rate limit store',
-      timeout: options.timeout ?? 50,
-      failureThreshold: options.failureThreshold,
-      resetTimeout: options.resetTimeout,
-      logger: options.logger,
-      metrics: options.metrics,
-    })
+    this.guard = new BackendGuard({ ...options, name: 'redis rate limit store' })
   }
 
   consume(key: string, policies: readonly Policy[], cost: number): Promise<Decision> {

@@ -7,7 +7,7 @@ import { decodeFrame, encodeFrame } from './entry-frame.js'
 /** A memjs client as `memjs.Client.create()` returns it (values in and out as bytes). */
 export type MemcachedClient = memjs.Client<string | Buffer, Buffer | null>
 
-/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `logger`, `metrics`. */
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `quietPeriod` (5 s), `logger`, `metrics`. */
 export interface MemcachedStoreOptions extends BackendOptions {
   /** Servers as memjs reads them: `'host:11211'` or `'host1:11211,host2:11211'` (consistent per-key choice). Ignored when `client` is given. */
   servers?: string
@@ -93,14 +93,7 @@ export function memcachedStore(options: MemcachedStoreOptions = {}): MemcachedSt
     // The guard owns timeouts and retries (by bypassing); memjs must neither retry nor log.
     client = memjs.Client.create(options.servers, { retries: 0, keepAlive: true, logger: { log() {} } })
   }
-  const guard = new BackendGuard({
-    name: 'memcached cache store',
-    timeout: options.timeout ?? 50,
-    failureThreshold: options.failureThreshold,
-    resetTimeout: options.resetTimeout,
-    logger: options.logger,
-    metrics: options.metrics,
-  })
+  const guard = new BackendGuard({ ...options, name: 'memcached cache store' })
 
   const key = (kind: string, name: string): string => {
     const full = `${prefix}${kind}:${name}`

@@ -6,7 +6,7 @@ import { decodeFrame, encodeFrame } from './entry-frame.js'
 import { clientKeyPrefix, escapeGlob, unlinkKeys } from './redis-keys.js'
 import { INDEX_TAG, isCluster, RELEASE_LOCK, runScript, type RedisClient } from './redis-scripts.js'
 
-/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `logger`, `metrics`. */
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `quietPeriod` (5 s), `logger`, `metrics`. */
 export interface RedisStoreOptions extends BackendOptions {
   /** An ioredis client: `new Redis(url)`, one configured for Sentinel, or `new Redis.Cluster(nodes)`. Never closed by the store. */
   client: RedisClient
@@ -77,14 +77,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     // An empty prefix would make clear() remove every key of the database.
     throw new BriskOptionError('prefix', options.prefix, 'a non-empty string such as "brisk:"')
   }
-  const guard = new BackendGuard({
-    name: 'redis cache store',
-    timeout: options.timeout ?? 50,
-    failureThreshold: options.failureThreshold,
-    resetTimeout: options.resetTimeout,
-    logger: options.logger,
-    metrics: options.metrics,
-  })
+  const guard = new BackendGuard({ ...options, name: 'redis cache store' })
 
   const entryKey = (key: string): string => `${prefix}e:${key}`
   const tagKey = (tag: string): string => `${prefix}t:${tag}`
