@@ -63,4 +63,11 @@ describe('MemoryStore', () => {
   it('rejects a maxKeys that is not a positive whole number at creation', () => {
     expect(() => new MemoryStore({ maxKeys: 0 })).toThrow(/maxKeys/)
   })
+
+  it('rejects a maxKeys above ten million before lru-cache preallocates it', () => {
+    expect(() => new MemoryStore({ maxKeys: 1e8 })).toThrow(
+      /maxKeys: 100000000. Expected a whole number from 1 to 10000000/,
+    )
+    expect(() => new MemoryStore({ maxKeys: 2 ** 32 })).toThrow(/maxKeys/)
+  })
 })

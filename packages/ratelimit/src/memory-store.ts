@@ -5,6 +5,11 @@ import type { Policy } from './policy.js'
 import type { PolicyState } from './step.js'
 import type { RateLimitStore } from './store.js'
 
+// lru-cache allocates its slot arrays for `max` up front: 1e8 took 23 s and 1.6 GB at creation
+// and values near 2^31 exhausted the heap, so the bound is checked here. Ten million keys is far
+// beyond what one process should track for a limiter.
+export const MAX_KEYS_LIMIT = 10_000_000
+
 export interface MemoryStoreOptions {
   /** Most keys (clients) tracked at once; the least recently seen is forgotten first. Default 100 000. */
   maxKeys?: number
@@ -34,8 +39,8 @@ export class MemoryStore implements RateLimitStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     const maxKeys = options.maxKeys ?? 100_000
-    if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
-      throw new BriskOptionError('maxKeys', maxKeys, 'a whole number of 1 or more')
+    if (!Number.isSafeInteger(maxKeys) || maxKeys < 1 || maxKeys > MAX_KEYS_LIMIT) {
+      throw new BriskOptionError('maxKeys', maxKeys, `a whole number from 1 to ${MAX_KEYS_LIMIT}`)
     }
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new BriskOptionError('now', options.now, 'a function returning epoch milliseconds')

@@ -10,7 +10,7 @@ import { AllowList } from './allow-list.js'
 import { clientKey } from './client-key.js'
 import type { Decision } from './evaluate.js'
 import { rateLimitField, rateLimitPolicyField, retryAfterSeconds, setLegacyHeaders } from './headers.js'
-import { MemoryStore } from './memory-store.js'
+import { MAX_KEYS_LIMIT, MemoryStore } from './memory-store.js'
 import type { RateLimitOptions } from './options.js'
 import { compilePolicies, type Policy, type PolicyOptions } from './policy.js'
 import { refusal } from './refusal.js'
@@ -81,8 +81,12 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   }
   const insuranceOn = booleanOption(options.insurance, true, 'insurance')
   const insuranceMaxKeys = options.insuranceMaxKeys ?? 10_000
-  if (!Number.isSafeInteger(insuranceMaxKeys) || insuranceMaxKeys < 1) {
-    throw new BriskOptionError('insuranceMaxKeys', insuranceMaxKeys, 'a whole number of 1 or more')
+  if (!Number.isSafeInteger(insuranceMaxKeys) || insuranceMaxKeys < 1 || insuranceMaxKeys > MAX_KEYS_LIMIT) {
+    throw new BriskOptionError(
+      'insuranceMaxKeys',
+      insuranceMaxKeys,
+      `a whole number from 1 to ${MAX_KEYS_LIMIT}`,
+    )
   }
   // Per process, so N processes let through at most N times the limit while Redis is down.
   const insurance =
