@@ -72,6 +72,12 @@ const TABLE: ReadonlyArray<readonly [string | undefined, readonly Coding[], Nego
   ['gzip;q=abc', ALL, 'identity'],
   ['gzip;q=abc, br', ALL, 'br'],
   ['gzip;q=', ALL, 'gzip'], // an empty q parameter is ignored, as negotiator reads it
+  // a q that is not a qvalue (0 to 1, three decimals) voids its member, never identity
+  ['gzip;q=-1', ALL, 'identity'],
+  ['identity;q=<', ALL, 'identity'],
+  ['gzip;q=2, br;q=0.5', ALL, 'br'],
+  ['gzip;q=1.0001, deflate', ALL, 'deflate'],
+  ['gzip;q=0.5;level=1', ALL, 'gzip'],
   ['\u00e9\u00e9, gzip', ALL, 'gzip'],
   ['"gzip"', ALL, 'identity'],
   [`${'a'.repeat(5000)}, gzip`, ALL, 'identity'],

@@ -17,6 +17,28 @@ interface RankingNegotiator {
 
 // Longer values are not a browser's; parsing them is wasted work (and a cheap DoS lever).
 const MAX_HEADER_LENGTH = 4096
+// RFC 9110 §12.4.2 qvalue: 0 to 1 with at most three decimals.
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/
+const Q_PARAMETER = /;\s*q\s*=\s*([^;]*)/i
+
+/**
+ * Drops members whose q is not a qvalue (`gzip;q=-1`, `br;q=x`): RFC 9110 has no meaning for
+ * them, so they are ignored like any unparseable member. negotiator would otherwise keep the
+ * number and give the implicit identity the lowest q it saw, refusing identity (a 406) for a
+ * client that never refused it.
+ */
+function dropInvalidQValues(header: string): string {
+  if (!/q\s*=/i.test(header)) return header
+  return header
+    .split(',')
+    .filter((member) => {
+      const q = Q_PARAMETER.exec(member)
+      const value = (q?.[1] ?? '').trim()
+      // An empty `q=` stays: negotiator reads it as q=1, the permissive reading.
+      return value === '' || QVALUE.test(value)
+    })
+    .join(',')
+}
 
 /**
  * Picks the content coding for a response from the request's `Accept-Encoding` value,
@@ -30,7 +52,8 @@ const MAX_HEADER_LENGTH = 4096
  * - `x-gzip` counts as `gzip` (§8.4.1.3);
  * - identity is acceptable unless `identity;q=0`, or `*;q=0` with no `identity` entry
  *   (negotiator applies this rule: it only adds identity when no member, `*` included, covers it);
- * - unparseable members are ignored (negotiator skips them), so garbage degrades to identity.
+ * - unparseable members, and members whose q is not a qvalue, are ignored, so garbage degrades
+ *   to identity.
  *
  * `offered` is the server's preference order; it must not contain `identity`.
  */
@@ -42,6 +65,8 @@ export function negotiateEncoding(
   let header = acceptEncoding.length > MAX_HEADER_LENGTH ? '' : acceptEncoding
   if (header.trim() === '') return 'identity'
   if (/x-gzip/i.test(header)) header = header.replace(/(^|[\s,])x-gzip(?=\s*(?:[;,]|$))/gi, '$1gzip')
+  header = dropInvalidQValues(header)
+  if (header.trim() === '') return 'identity'
 
   const negotiator = new Negotiator({
     headers: { 'accept-encoding': header },
