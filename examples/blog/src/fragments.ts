@@ -1,5 +1,4 @@
-import type { Comment, IdPage, PostRecord, PostSummary } from './queries.js'
-import type { BlogQueries } from './queries.js'
+import type { BlogQueries, Comment, IdPage, PostRecord, PostSummary } from './queries.js'
 import type { QueryCache } from './query-cache.js'
 
 /** Posts the "Most discussed" sidebar lists. */
