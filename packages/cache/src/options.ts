@@ -14,6 +14,7 @@ import {
 import type { QueryKeyRule } from './cache-key.js'
 import type { CacheStore } from './store.js'
 import { memoryStore } from './stores/index.js'
+import { DEFAULT_UNKEYED_HEADERS } from './unkeyed-headers.js'
 
 export interface CacheOptions {
   /** Where responses are kept. Default: `memoryStore()` (64 MB, in this process). */
@@ -40,6 +41,8 @@ export interface CacheOptions {
   tagsHeader?: string
   /** Methods whose successful (2xx/3xx) responses invalidate the stored entries of their URL. Default `['POST', 'PUT', 'PATCH', 'DELETE']`. */
   methods?: readonly string[]
+  /** Request headers that, when present and not in the response's `Vary`, keep the response out of the store (web cache poisoning: apps reflect them into pages). Default: `X-Forwarded-Host`, `X-Forwarded-Server`, `X-Forwarded-Scheme`, `X-Host`, `X-Original-URL`, `X-Rewrite-URL`, `Forwarded`. Behind a proxy that sets these itself, pass the ones it does not set, or `[]`. */
+  unkeyedHeaders?: readonly string[]
   /** Give stored 200 responses that carry no ETag a strong one (sha1 of the stored bytes, `etag` package format), computed once when stored, so hits answer `If-None-Match` without hashing. Default true. */
   etag?: boolean
   /** Cache name in `Cache-Status`. Default `'brisk'`. */
@@ -67,6 +70,7 @@ export interface ResolvedCacheOptions {
   tagsHeader: string
   methods: ReadonlySet<string>
   etag: boolean
+  unkeyedHeaders: readonly string[]
   name: string
   logger: BriskLogger
   metrics: BriskMetrics
@@ -139,6 +143,17 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
   if (options.etag !== undefined && typeof options.etag !== 'boolean') {
     throw new BriskOptionError('etag', options.etag, 'true or false')
   }
+  const unkeyedHeaders = options.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS
+  if (
+    !Array.isArray(unkeyedHeaders) ||
+    !unkeyedHeaders.every((h) => typeof h === 'string' && TOKEN.test(h))
+  ) {
+    throw new BriskOptionError(
+      'unkeyedHeaders',
+      unkeyedHeaders,
+      'an array of header names, e.g. ["X-Forwarded-Host"]',
+    )
+  }
   const clock = options.clock ?? Date
   if (typeof clock !== 'object' && typeof clock !== 'function') {
     throw new BriskOptionError('clock', clock, 'an object with a now() method returning epoch milliseconds')
@@ -160,6 +175,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
     tagsHeader: tagsHeader.toLowerCase(),
     methods: new Set(methods.map((m) => m.toUpperCase())),
     etag: options.etag ?? true,
+    unkeyedHeaders: unkeyedHeaders.map((h) => h.toLowerCase()),
     name,
     logger: resolveLogger(options.logger),
     metrics: options.metrics ?? defaultMetrics,

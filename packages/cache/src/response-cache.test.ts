@@ -182,6 +182,30 @@ describe('cache()', () => {
       expect((await none.run()).headers.etag).toBeUndefined()
     })
 
+    it('does not store a page built while the request carried an unkeyed header it could reflect', async () => {
+      const t = setup({}, (req) =>
+        ok(`<a href="https://${String(req.headers['x-forwarded-host'] ?? 'example.com')}/">home</a>`, {
+          'cache-control': 'public, max-age=60',
+        }),
+      )
+      const poisoned = await t.run(request('/page', { 'x-forwarded-host': 'evil.example' }))
+      expect(poisoned.headers['cache-status']).toBe('brisk; fwd=uri-miss; detail=unkeyed-x-forwarded-host')
+      const plain = await t.run()
+      expect(String(plain.body)).toContain('example.com')
+      expect(plain.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+    })
+
+    it('stores such a page when the response varies on that header, or when the list is cleared', async () => {
+      const varying = setup({}, () => ok('x', { 'cache-control': 'max-age=60', vary: 'X-Forwarded-Host' }))
+      await varying.run(request('/page', { 'x-forwarded-host': 'a.example' }))
+      expect(
+        (await varying.run(request('/page', { 'x-forwarded-host': 'a.example' }))).headers['cache-status'],
+      ).toMatch(/^brisk; hit/)
+      const cleared = setup({ unkeyedHeaders: [] })
+      await cleared.run(request('/page', { 'x-forwarded-host': 'proxy.example' }))
+      expect((await cleared.run()).headers['cache-status']).toMatch(/^brisk; hit/)
+    })
+
     it('keeps the status and reason phrase of a stored 404', async () => {
       const t = setup({ ttl: '1m' }, () => ({ ...ok('gone', {}, 404), statusMessage: 'Nope' }))
       await t.run()

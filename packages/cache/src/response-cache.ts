@@ -30,6 +30,7 @@ import {
   type ResponseMeta,
   type VaryMeta,
 } from './stored-response.js'
+import { unkeyedRequestHeader } from './unkeyed-headers.js'
 import { acceptsEncoding, parseVary, variantKey, variantValues } from './vary.js'
 
 /** The response-cache middleware, with its purge API. */
@@ -252,6 +253,16 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     stripTags(res)
     if (req.method === 'HEAD')
       return { response: annotate(res, { fwd }), outcome: Promise.resolve(undefined) }
+    const fields = parseVary(res.headers.vary) as readonly string[] | undefined
+    const unkeyed = unkeyedRequestHeader(req.headers, fields, o.unkeyedHeaders)
+    if (unkeyed !== undefined) {
+      // The page may reflect a header the key ignores: storing it would serve one client's
+      // (possibly forged) value to everyone.
+      return {
+        response: annotate(res, { fwd, detail: `unkeyed-${unkeyed}` }),
+        outcome: Promise.resolve(undefined),
+      }
+    }
     const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings)
     if (!decision.store) {
       return {
@@ -259,7 +270,6 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         outcome: Promise.resolve(undefined),
       }
     }
-    const fields = parseVary(res.headers.vary) as readonly string[] | undefined
     const lengthField = headerValue(res.headers, 'content-length')
     const declaredLength = lengthField === undefined ? undefined : Number(lengthField)
     const captured = captureBody(res.body, o.maxBodySize, declaredLength)
