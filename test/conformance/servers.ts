@@ -8,9 +8,9 @@ import {
 import { createRequire } from 'node:module'
 import type { Socket } from 'node:net'
 import type { BriskMiddleware } from '@brisk/core'
-import { toExpress } from '@brisk/express'
-import { toKoa } from '@brisk/koa'
-import { withBrisk } from '@brisk/node'
+import { front as expressFront, toExpress, type ExpressApp } from '@brisk/express'
+import { front as koaFront, toKoa } from '@brisk/koa'
+import { front as nodeFront, withBrisk, type FrontOptions } from '@brisk/node'
 import express, { type ErrorRequestHandler } from 'express'
 import Koa from 'koa'
 import type { ConformanceCase } from './cases.js'
@@ -66,6 +66,10 @@ function expressApp(
 }
 
 function koaApp(KoaApp: typeof Koa, cases: ConformanceCase[], middleware?: BriskMiddleware): RequestListener {
+  return koaInstance(KoaApp, cases, middleware).callback()
+}
+
+function koaInstance(KoaApp: typeof Koa, cases: ConformanceCase[], middleware?: BriskMiddleware): Koa {
   const app = new KoaApp()
   app.silent = true
   if (middleware !== undefined) app.use(toKoa(middleware))
@@ -74,7 +78,7 @@ function koaApp(KoaApp: typeof Koa, cases: ConformanceCase[], middleware?: Brisk
     if (entry === undefined) return next()
     await entry.koa(ctx, next)
   })
-  return app.callback()
+  return app
 }
 
 export interface RunningServer {
@@ -106,6 +110,39 @@ function appListener(framework: Framework, cases: ConformanceCase[], middleware?
   }
 }
 
+/**
+ * The app behind each framework's own front mode: `front(app, options)` from `@brisk/node`,
+ * `@brisk/express` (the Express app itself) or `@brisk/koa` (the Koa app).
+ */
+function frontListener(
+  framework: Framework,
+  cases: ConformanceCase[],
+  options: FrontOptions,
+): RequestListener {
+  const { trustProxy: _trust, clientAddress: _address, ...shared } = options
+  switch (framework) {
+    case 'node':
+      return nodeFront(nodeApp(cases), options)
+    case 'express4':
+      return expressFront(expressApp(express4, cases) as unknown as ExpressApp, shared)
+    case 'express5':
+      return expressFront(expressApp(express, cases) as unknown as ExpressApp, shared)
+    case 'koa2':
+      return koaFront(koaInstance(Koa2, cases), shared)
+    case 'koa3':
+      return koaFront(koaInstance(Koa, cases), shared)
+  }
+}
+
+/** Starts `framework` serving every case behind its own `front(app, options)`. */
+export function startFrontServer(
+  framework: Framework,
+  cases: ConformanceCase[],
+  options: FrontOptions,
+): Promise<RunningServer> {
+  return listenOn(frontListener(framework, cases, options))
+}
+
 /** Starts `framework` serving every case, with `middleware` mounted as `mount` says. */
 export async function startServer(
   framework: Framework,
@@ -117,6 +154,10 @@ export async function startServer(
     mount === 'front' && middleware !== undefined
       ? withBrisk(middleware, appListener(framework, cases))
       : appListener(framework, cases, mount === 'none' ? undefined : middleware)
+  return listenOn(listener)
+}
+
+async function listenOn(listener: RequestListener): Promise<RunningServer> {
   const server = createServer(listener)
   const sockets: Socket[] = []
   server.on('connection', (socket) => sockets.push(socket))
