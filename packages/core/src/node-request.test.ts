@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BriskRequest } from './exchange.js'
 import { createBriskRequest } from './node-request.js'
-import { requestContext } from './request-context.js'
+import { bindHints, requestContext } from './request-context.js'
 
 const servers: ReturnType<typeof createServer>[] = []
 afterEach(async () => {
@@ -78,5 +78,20 @@ describe('createBriskRequest', () => {
     await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer()
     expect(inner.hints).toBe(outer.hints)
     expect([...outer.hints.tags!]).toEqual(['seen-by-both'])
+  })
+
+  it('leaves the binding to the adapter when asked, so a request the app never sees binds nothing', async () => {
+    let request!: BriskRequest
+    let activeBefore = true
+    const port = await serve((req, res) => {
+      request = createBriskRequest(req, res, { clientAddress: '', bindHints: false })
+      activeBefore = requestContext(req).active
+      bindHints(req, request.hints)
+      requestContext(req).tag('after-binding')
+      res.end()
+    })
+    await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer()
+    expect(activeBefore).toBe(false)
+    expect([...request.hints.tags!]).toEqual(['after-binding'])
   })
 })

@@ -8,6 +8,13 @@ export interface NodeRequestInfo {
   clientAddress: string
   /** Request target when the framework rewrote `req.url` (Express mounts); default `req.url`. */
   url?: string
+  /**
+   * `false`: fresh hints are not bound yet; the adapter binds them (`bindHints`) right before it
+   * calls the app. A front-mode hit never calls it, and then pays for no WeakMap insertion (seen
+   * in the hit-path profile). Hints an adapter further out bound are shared either way.
+   * Default `true`.
+   */
+  bindHints?: boolean
 }
 
 /**
@@ -66,7 +73,7 @@ export function createBriskRequest(
   // share one set of hints: it is one exchange, and the handler's declarations reach both.
   const existing = boundHints(raw)
   const request = new NodeBriskRequest(raw, res, info, existing ?? {})
-  if (existing === undefined) bindHints(raw, request.hints)
+  if (existing === undefined && info.bindHints !== false) bindHints(raw, request.hints)
   return request
 }
 

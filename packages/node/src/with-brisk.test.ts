@@ -119,6 +119,33 @@ describe('withBrisk', () => {
     expect(ttl).toBe(300_000)
   })
 
+  it('nested: the handler declarations reach both the outer and the inner middleware', async () => {
+    const seen: string[][] = []
+    const read: BriskMiddleware = async (req, next) => {
+      const response = await next()
+      seen.push([...(req.hints.tags ?? [])])
+      return response
+    }
+    const inner = withBrisk(read, (req, res) => {
+      brisk(req).tag('declared')
+      res.end('ok')
+    })
+    await request(createServer(withBrisk(read, inner))).get('/')
+    expect(seen).toEqual([['declared'], ['declared']])
+  })
+
+  it('binds no request context when a middleware answers without the listener', async () => {
+    let active: boolean | undefined
+    const answer: BriskMiddleware = async (req) => {
+      active = brisk(req.raw!).active
+      return { status: 204, headers: {}, body: null }
+    }
+    await request(createServer(withBrisk(answer, hello)))
+      .get('/')
+      .expect(204)
+    expect(active).toBe(false)
+  })
+
   it('refuses bad options at creation, naming them', () => {
     expect(() => withBrisk(passThrough, hello, { trustProxy: -1 })).toThrow(/trustProxy/)
     expect(() => withBrisk(passThrough, hello, { trustProxy: 'not-an-ip' })).toThrow(/trustProxy/)

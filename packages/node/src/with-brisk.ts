@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   applyDerivedRequest,
+  bindHints,
+  boundHints,
   BriskOptionError,
   captureResponse,
   createBriskRequest,
@@ -79,10 +81,12 @@ export function withBrisk(
       logger?.error({ err: error, url: req.url }, 'brisk: request failed'))
 
   return function briskListener(req: IncomingMessage, res: ServerResponse): void {
-    const request = createBriskRequest(req, res, { clientAddress: clientAddress(req) })
+    // Hints are bound when the listener is called, not before: a hit never calls it.
+    const request = createBriskRequest(req, res, { clientAddress: clientAddress(req), bindHints: false })
     let capture: ResponseCapture | undefined
     const next = (derived?: BriskRequest): Promise<BriskResponse> => {
       applyDerivedRequest(req, request, derived)
+      if (boundHints(req) === undefined) bindHints(req, request.hints)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       try {
