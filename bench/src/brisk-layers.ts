@@ -7,7 +7,7 @@ import {
   rateLimit,
   redisStore as limiterRedisStore,
 } from '@brisk/ratelimit'
-import { createStack } from '@brisk/stack'
+import { createStack, type StackOptions } from '@brisk/stack'
 import { Redis } from 'ioredis'
 import type { ServerSpec } from './server-spec.js'
 
@@ -106,4 +106,25 @@ export async function briskLayer(spec: ServerSpec): Promise<Built<BriskMiddlewar
     storeEntries: stores.reduce((sum, store) => sum + store.entries, 0),
   })
   return { value, close, stats }
+}
+
+/**
+ * The same concerns as {@link briskLayer} builds for a layer, as options for the adapters'
+ * `front(app, options)`, which composes them itself. Only the layers front mode is measured with.
+ */
+export function frontLayerOptions(spec: ServerSpec): StackOptions {
+  switch (spec.layer) {
+    case 'brisk-cache-memory':
+      return { cache: { ttl: CACHE_TTL }, conditional: false, compress: false, logger: false }
+    case 'brisk-stack':
+      return {
+        rateLimit: { limit: UNREACHED_LIMIT, window: '1m', store: limiterMemoryStore() },
+        conditional: true,
+        cache: { ttl: CACHE_TTL },
+        compress: true,
+        logger: false,
+      }
+    default:
+      throw new Error(`front mode is not measured with layer ${spec.layer}`)
+  }
 }

@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http'
-import { toExpress } from '@brisk/express'
+import { front, toExpress } from '@brisk/express'
 import { withBrisk } from '@brisk/node'
 import apicache from 'apicache'
 import compression from 'compression'
@@ -8,7 +8,7 @@ import { rateLimit as expressRateLimit } from 'express-rate-limit'
 import { Redis } from 'ioredis'
 import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis'
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { briskLayer, UNREACHED_LIMIT, type Built } from './brisk-layers.js'
+import { briskLayer, frontLayerOptions, UNREACHED_LIMIT, type Built } from './brisk-layers.js'
 import { HTML, JSON_TYPE, loadFrontPage, prebuiltFrontPage, renderSmallBody } from './page.js'
 import type { ServerSpec } from './server-spec.js'
 
@@ -41,7 +41,8 @@ export async function buildExpress(spec: ServerSpec): Promise<Built<RequestListe
     return { value: app as unknown as RequestListener, close }
   }
 
-  const brisk = await briskLayer(spec)
+  // Front mode composes its own concerns from options; the other mounts use the built layer.
+  const brisk = spec.mount === 'front' ? undefined : await briskLayer(spec)
   if (brisk !== undefined) {
     if (spec.mount !== 'withBrisk') app.use(toExpress(brisk.value))
     closers.push(brisk.close)
@@ -61,8 +62,11 @@ export async function buildExpress(spec: ServerSpec): Promise<Built<RequestListe
     loadFrontPage().then((page) => res.type(HTML).send(page), next)
   })
   const listener = app as unknown as RequestListener
+  const fronted = spec.mount === 'front' ? front(app, frontLayerOptions(spec)) : undefined
   return {
-    value: brisk !== undefined && spec.mount === 'withBrisk' ? withBrisk(brisk.value, listener) : listener,
+    value:
+      fronted ??
+      (brisk !== undefined && spec.mount === 'withBrisk' ? withBrisk(brisk.value, listener) : listener),
     close,
     ...(stats === undefined ? {} : { stats }),
   }

@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http'
-import { toKoa } from '@brisk/koa'
+import { front, toKoa } from '@brisk/koa'
 import { withBrisk } from '@brisk/node'
 import Router from '@koa/router'
 import { Redis } from 'ioredis'
@@ -9,7 +9,7 @@ import koaCompress from 'koa-compress'
 import ratelimit from 'koa-ratelimit'
 import { LRUCache } from 'lru-cache'
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { briskLayer, UNREACHED_LIMIT, type Built } from './brisk-layers.js'
+import { briskLayer, frontLayerOptions, UNREACHED_LIMIT, type Built } from './brisk-layers.js'
 import { HTML, JSON_TYPE, loadFrontPage, prebuiltFrontPage, renderSmallBody } from './page.js'
 import type { ServerSpec } from './server-spec.js'
 
@@ -39,7 +39,8 @@ export async function buildKoa(spec: ServerSpec): Promise<Built<RequestListener>
     return { value: app.callback(), close: async () => {} }
   }
 
-  const brisk = await briskLayer(spec)
+  // Front mode composes its own concerns from options; the other mounts use the built layer.
+  const brisk = spec.mount === 'front' ? undefined : await briskLayer(spec)
   if (brisk !== undefined) {
     if (spec.mount !== 'withBrisk') app.use(toKoa(brisk.value))
     closers.push(brisk.close)
@@ -67,8 +68,11 @@ export async function buildKoa(spec: ServerSpec): Promise<Built<RequestListener>
   })
   app.use(router.routes())
   const callback = app.callback()
+  const fronted = spec.mount === 'front' ? front(app, frontLayerOptions(spec)) : undefined
   return {
-    value: brisk !== undefined && spec.mount === 'withBrisk' ? withBrisk(brisk.value, callback) : callback,
+    value:
+      fronted ??
+      (brisk !== undefined && spec.mount === 'withBrisk' ? withBrisk(brisk.value, callback) : callback),
     ...(stats === undefined ? {} : { stats }),
     close: async () => {
       for (const closer of closers.reverse()) await closer()

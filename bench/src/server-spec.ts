@@ -51,8 +51,8 @@ export interface ServerSpec {
   app: AppKind
   /** Default `none`. */
   layer?: Layer
-  /** Where the brisk layer sits: `app.use` (default, middleware mode) or `withBrisk` from @brisk/node around the app's listener, so hits are answered before the framework runs. */
-  mount?: 'use' | 'withBrisk'
+  /** Where the brisk layer sits: `app.use` (default, middleware mode), `withBrisk` from @brisk/node around the app's listener, or the framework adapter's `front(app, options)` (front mode). */
+  mount?: 'use' | 'withBrisk' | 'front'
   /** Byte bound of brisk's memory store (scale scenario). Default `'64 MB'`. */
   storeMaxSize?: string
   /** For `blog`: run the blog with its own brisk stack on (memory store) instead of all brisk switches off. */

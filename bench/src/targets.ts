@@ -107,6 +107,41 @@ function targetList(results: readonly ScenarioResult[]): Target[] {
       measure: versus('stack-express5', 'brisk', ['peers']),
       met: atLeast(5),
     },
+    {
+      target: 'Express 5 front-mode hits ≥ 2.5× apicache hits',
+      measure: versus('cache-hits-express5', 'brisk-front', ['apicache']),
+      met: atLeast(2.5),
+    },
+    {
+      target: 'Express 4 front-mode hits ≥ 2.5× apicache hits',
+      measure: versus('cache-hits-express4', 'brisk-front', ['apicache']),
+      met: atLeast(2.5),
+    },
+    {
+      target: 'Express 5 front-mode hits ≥ 0.9× raw node:http writing the same bytes',
+      measure: versus('cache-hits-express5', 'brisk-front', ['node-raw']),
+      met: atLeast(0.9),
+    },
+    {
+      target: 'Express 4 front-mode hits ≥ 0.9× raw node:http writing the same bytes',
+      measure: versus('cache-hits-express4', 'brisk-front', ['node-raw']),
+      met: atLeast(0.9),
+    },
+    {
+      target: 'Koa front-mode hits ≥ 0.9× raw node:http writing the same bytes',
+      measure: versus('cache-hits-koa3', 'brisk-front', ['node-raw']),
+      met: atLeast(0.9),
+    },
+    {
+      target: "Full stack with br in front mode ≥ 10× the peers' stack (Koa)",
+      measure: versus('stack-koa3', 'brisk-front', ['peers']),
+      met: atLeast(10),
+    },
+    {
+      target: "Full stack with br in front mode ≥ 10× the peers' stack (Express 5)",
+      measure: versus('stack-express5', 'brisk-front', ['peers']),
+      met: atLeast(10),
+    },
     // Overhead < x means the limited route keeps more than (1 - x) of the bare route's rate.
     {
       target: 'Limiter overhead < 5%, memory (Koa): ratio > 0.95',

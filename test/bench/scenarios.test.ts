@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { QUICK_DEFAULTS, parseBenchArgs } from '../../bench/src/args.js'
 import { estimateSeconds } from '../../bench/src/run.js'
-import {
-  allScenarios,
-  FRONT_MODE_PENDING,
-  selectScenarios,
-  type HttpScenario,
-} from '../../bench/src/scenarios.js'
+import { allScenarios, selectScenarios, type HttpScenario } from '../../bench/src/scenarios.js'
 
 const all = allScenarios()
 const http = all.filter((scenario): scenario is HttpScenario => scenario.kind === 'http')
@@ -35,15 +30,26 @@ describe('the scenario list', () => {
     }
   })
 
-  it('keeps front-mode slots in the cache-hit and full-stack scenarios, skipped until front mode lands', () => {
-    const slots = http.flatMap((scenario) =>
+  it('measures front mode in the cache-hit and full-stack scenarios, beside raw node:http for the hits', () => {
+    const fronts = http.flatMap((scenario) =>
       scenario.variants.filter((variant) => variant.id === 'brisk-front').map(() => scenario.name),
     )
-    expect(slots).toEqual(['cache-hits-koa3', 'cache-hits-express5', 'stack-koa3', 'stack-express5'])
+    expect(fronts).toEqual([
+      'cache-hits-koa3',
+      'cache-hits-express5',
+      'cache-hits-express4',
+      'stack-koa3',
+      'stack-express5',
+    ])
     for (const scenario of http) {
       for (const variant of scenario.variants.filter((v) => v.id === 'brisk-front')) {
-        expect(variant.skip).toBe(FRONT_MODE_PENDING)
-        expect(variant.server).toBeUndefined()
+        expect(variant.skip).toBeUndefined()
+        expect(variant.server?.mount).toBe('front')
+      }
+      if (scenario.name.startsWith('cache-hits-')) {
+        expect(scenario.variants.some((v) => v.id === 'node-raw' && v.server?.framework === 'node')).toBe(
+          true,
+        )
       }
     }
   })
