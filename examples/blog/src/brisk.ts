@@ -57,7 +57,7 @@ function isLoginAttempt(req: BriskRequest): boolean {
  * `BRISK_MODE=front`).
  *
  * `createStack` orders the concerns as DESIGN.md does: rate limit → conditional → cache →
- * compress → routes. The limiter refuses abuse before anything else is spent; conditional
+ * Cache-Control policy → compress → routes. The limiter refuses abuse before anything else is spent; conditional
  * turns a stored or fresh page into a 304 when the browser already has it; the cache stores
  * what compress produced, so a hit costs no rendering and no compression. The login limiter
  * sits in front of the stack, since one limiter has one budget for every path.
@@ -98,7 +98,7 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
     })
     enabled.push('rateLimit(login)', 'rateLimit')
   }
-  if (switches.conditional) enabled.push('conditional')
+  if (switches.conditional) enabled.push('conditional', 'cacheControl')
 
   let responseCache: ResponseCache | undefined
   let data: DataCache | undefined
@@ -124,6 +124,11 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
       ? { name: 'requests', limit: switches.requestsPerMinute, window: '1m', store: limiterStore() }
       : false,
     conditional: switches.conditional,
+    // The declarative policy: content-hashed static files are immutable for a year. Pages
+    // declare their own Cache-Control (route.ts), which the policy never overrides.
+    cacheControl: switches.conditional
+      ? { rules: [{ path: '/static/**', cacheControl: 'immutable' }] }
+      : false,
     cache: responseCache ?? false,
     compress: switches.compress,
     metrics,

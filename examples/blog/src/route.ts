@@ -19,8 +19,10 @@ export type CachePolicy =
   | 'private'
   /** Same for everyone but not worth storing (search, metrics, forms, errors). */
   | 'no-store'
+  /** Left to brisk's declarative policy (`cacheControl()` rules in `brisk.ts`), e.g. static files. */
+  | 'policy'
 
-const CACHE_CONTROL: Record<CachePolicy, string> = {
+const CACHE_CONTROL: Record<Exclude<CachePolicy, 'policy'>, string> = {
   // max-age=0 makes browsers revalidate (cheap 304s through brisk's ETags); s-maxage lets
   // the shared cache answer for five minutes, and an edit purges it by tag at once.
   shared: 'public, max-age=0, s-maxage=300',
@@ -29,9 +31,9 @@ const CACHE_CONTROL: Record<CachePolicy, string> = {
   'no-store': 'no-store',
 }
 
-/** The `Cache-Control` value for a policy. */
-export function cacheControlFor(policy: CachePolicy): string {
-  return CACHE_CONTROL[policy]
+/** The `Cache-Control` value for a policy; undefined when brisk's policy decides. */
+export function cacheControlFor(policy: CachePolicy): string | undefined {
+  return policy === 'policy' ? undefined : CACHE_CONTROL[policy]
 }
 
 /** What a route handler sees: plain values, the same under Koa and Express. */

@@ -19,7 +19,8 @@ export function blogRoutes(deps: RouteDeps, assets: StaticAssets, metrics: Prome
       handler(req) {
         const asset = assets.get(req.url.pathname)
         if (asset === undefined) throw new HttpError(404, 'No such file')
-        return { status: 200, type: asset.type, body: asset.body, cache: 'immutable' }
+        // Cache-Control comes from brisk's policy (brisk.ts): hashed names are immutable.
+        return { status: 200, type: asset.type, body: asset.body, cache: 'policy' }
       },
     },
     {

@@ -55,7 +55,8 @@ export async function runRoute(
     }
   }
   const headers: Record<string, string | string[]> = { ...result.headers }
-  headers['cache-control'] = cacheControlFor(result.cache)
+  const cacheControl = cacheControlFor(result.cache)
+  if (cacheControl !== undefined) headers['cache-control'] = cacheControl
   if (result.type !== undefined) headers['content-type'] = result.type
   // The request-context helper hands the tags to brisk's cache, for purging by tag.
   if (result.tags !== undefined && result.tags.length > 0) requestContext(raw).tag(...result.tags)
