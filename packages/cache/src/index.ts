@@ -1,4 +1,5 @@
 export { cache, type ResponseCache } from './response-cache.js'
+export { purgeApi, type CachePurge } from './purge-api.js'
 export type { CacheOptions } from './options.js'
 export { defaultCacheKey, normalizeUrl, type QueryKeyRule } from './cache-key.js'
 export { formatCacheStatus, type CacheStatusInfo, type ForwardReason } from './cache-status.js'

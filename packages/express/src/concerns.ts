@@ -1,4 +1,10 @@
-import { cache as createCache, type CacheOptions, type ResponseCache } from '@brisk/cache'
+import {
+  cache as createCache,
+  purgeApi,
+  type CacheOptions,
+  type CachePurge,
+  type ResponseCache,
+} from '@brisk/cache'
 import { compress as createCompress, type CompressOptions } from '@brisk/compress'
 import {
   cacheControl as createCacheControl,
@@ -14,9 +20,6 @@ import {
 import { createStack, type StackOptions } from '@brisk/stack'
 import { toExpress, type ExpressAdapterOptions, type ExpressMiddleware } from './to-express.js'
 
-/** The purge API of a response cache, kept on the framework middleware that wraps it. */
-export type CachePurge = Pick<ResponseCache, 'purgeKey' | 'purgeUrl' | 'purgeTag' | 'purgeAll' | 'store'>
-
 /** Express middleware for `cache()`: also purges (`.purgeTag('post:42')`). */
 export type ExpressCacheMiddleware = ExpressMiddleware & CachePurge
 
@@ -25,17 +28,6 @@ export type ExpressStackMiddleware = ExpressMiddleware & { readonly cache: Respo
 
 /** Express middleware for `rateLimit()`: `.reset(key)` forgets a client's counters. */
 export type ExpressRateLimitMiddleware = ExpressMiddleware & Pick<RateLimitMiddleware, 'reset'>
-
-/** Copies the purge methods as closures, so `const { purgeTag } = cache(...)` works too. */
-export function purgeApi(responseCache: ResponseCache): CachePurge {
-  return {
-    purgeKey: (key) => responseCache.purgeKey(key),
-    purgeUrl: (url) => responseCache.purgeUrl(url),
-    purgeTag: (tag) => responseCache.purgeTag(tag),
-    purgeAll: () => responseCache.purgeAll(),
-    store: responseCache.store,
-  }
-}
 
 /**
  * The whole preset (rate limit → conditional → cache → Cache-Control policy → compress) as one
@@ -91,3 +83,5 @@ export function rateLimit(
   const limiter = createRateLimit(options)
   return Object.assign(toExpress(limiter, adapter), { reset: (key: string) => limiter.reset(key) })
 }
+
+export type { CachePurge }

@@ -1,4 +1,10 @@
-import { cache as createCache, type CacheOptions, type ResponseCache } from '@brisk/cache'
+import {
+  cache as createCache,
+  purgeApi,
+  type CacheOptions,
+  type CachePurge,
+  type ResponseCache,
+} from '@brisk/cache'
 import { compress as createCompress, type CompressOptions } from '@brisk/compress'
 import {
   cacheControl as createCacheControl,
@@ -15,9 +21,6 @@ import { createStack, type StackOptions } from '@brisk/stack'
 import type { Middleware } from 'koa'
 import { toKoa } from './to-koa.js'
 
-/** The purge API of a response cache, kept on the framework middleware that wraps it. */
-export type CachePurge = Pick<ResponseCache, 'purgeKey' | 'purgeUrl' | 'purgeTag' | 'purgeAll' | 'store'>
-
 /** Koa middleware for `cache()`: also purges (`.purgeTag('post:42')`). */
 export type KoaCacheMiddleware = Middleware & CachePurge
 
@@ -26,17 +29,6 @@ export type KoaStackMiddleware = Middleware & { readonly cache: ResponseCache | 
 
 /** Koa middleware for `rateLimit()`: `.reset(key)` forgets a client's counters. */
 export type KoaRateLimitMiddleware = Middleware & Pick<RateLimitMiddleware, 'reset'>
-
-/** Copies the purge methods as closures, so `const { purgeTag } = cache(...)` works too. */
-export function purgeApi(responseCache: ResponseCache): CachePurge {
-  return {
-    purgeKey: (key) => responseCache.purgeKey(key),
-    purgeUrl: (url) => responseCache.purgeUrl(url),
-    purgeTag: (tag) => responseCache.purgeTag(tag),
-    purgeAll: () => responseCache.purgeAll(),
-    store: responseCache.store,
-  }
-}
 
 /**
  * The whole preset (rate limit → conditional → cache → Cache-Control policy → compress) as one
@@ -74,3 +66,5 @@ export function rateLimit(options: RateLimitOptions): KoaRateLimitMiddleware {
   const limiter = createRateLimit(options)
   return Object.assign(toKoa(limiter), { reset: (key: string) => limiter.reset(key) })
 }
+
+export type { CachePurge }
