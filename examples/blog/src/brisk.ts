@@ -98,7 +98,7 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
     })
     enabled.push('rateLimit(login)', 'rateLimit')
   }
-  if (switches.conditional) enabled.push('conditional', 'cacheControl')
+  if (switches.conditional) enabled.push('conditional')
 
   let responseCache: ResponseCache | undefined
   let data: DataCache | undefined
@@ -117,6 +117,8 @@ export function briskStack(switches: BriskSwitches, metrics: BriskMetrics, logge
     data = createDataCache({ store, ttl: '5m', metrics, logger })
     enabled.push('cache')
   }
+  // The policy sits inside the cache, so the cache stores what it declared.
+  if (switches.conditional) enabled.push('cacheControl')
   if (switches.compress) enabled.push('compress')
 
   const stack = createStack({
