@@ -23,6 +23,12 @@ export interface BriskHints {
   tags?: Set<string>
   /** Freshness the app declared through the request-context helper (`cacheFor`). */
   cacheFor?: CacheForHint
+  /**
+   * This exchange is a background refresh brisk sent through the app itself
+   * (stale-while-revalidate), not a client's request: caches forward it to the app and store
+   * the answer, limiters do not count it, and nobody reads the response.
+   */
+  refresh?: boolean
 }
 
 /** What a handler declared with `cacheFor('5m', { swr: '1m', tags })`, in milliseconds. */

@@ -11,6 +11,16 @@ export type {
   HeaderValue,
 } from './exchange.js'
 export { compose, passThrough } from './compose.js'
+export {
+  admissionMiddleware,
+  isAdmission,
+  isPromise,
+  setAdmissionHeaders,
+  withEarlierHeaders,
+  type Admission,
+  type AdmissionMiddleware,
+  type AdmitFunction,
+} from './admission.js'
 export { BriskOptionError } from './options-error.js'
 export { parseDuration, parseOptionalDuration, type Duration } from './duration.js'
 export { parseSize, type Size } from './size.js'

@@ -5,8 +5,14 @@ import {
   captureResponse,
   createBriskRequest,
   headSent,
+  isAdmission,
+  isPromise,
   parseSize,
+  setAdmissionHeaders,
+  withEarlierHeaders,
   writeResponse,
+  type Admission,
+  type AdmissionMiddleware,
   type BriskMiddleware,
   type BriskRequest,
   type BriskResponse,
@@ -59,6 +65,7 @@ export function toExpress(
     throw new BriskOptionError('middleware', middleware, 'a brisk middleware function (e.g. compose(...))')
   }
   const bufferLimit = parseSize(options.bufferLimit ?? '1 MB', 'bufferLimit')
+  if (isAdmission(middleware)) return admissionToExpress(middleware)
   return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
     const request = createBriskRequest(req, res, {
       clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
@@ -94,5 +101,38 @@ export function toExpress(
           )
       },
     )
+  }
+}
+
+/**
+ * A middleware that only admits (a rate limiter): its fields are set on the response before the
+ * app runs and the app's response is never captured, so it costs what its decision costs. A 429
+ * is written at once and the rest of the app does not run; a failure goes to `next(error)`.
+ */
+function admissionToExpress(middleware: AdmissionMiddleware): ExpressMiddleware {
+  const apply = (res: ServerResponse, next: (error?: unknown) => void, admission: Admission): void => {
+    if ('response' in admission) {
+      void writeResponse(res, withEarlierHeaders(res, admission.response))
+      return
+    }
+    setAdmissionHeaders(res, admission.headers)
+    next()
+  }
+  return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
+    // Hints are not bound: nothing after an admission reads them through this request.
+    const request = createBriskRequest(req, res, {
+      clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
+      url: req.originalUrl ?? req.url,
+      bindHints: false,
+    })
+    let admission: Admission | Promise<Admission>
+    try {
+      admission = middleware.admit(request)
+    } catch (error) {
+      next(error)
+      return
+    }
+    if (!isPromise(admission)) apply(res, next, admission)
+    else admission.then((settled) => apply(res, next, settled), next)
   }
 }

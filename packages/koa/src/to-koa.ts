@@ -2,11 +2,17 @@ import {
   applyDerivedRequest,
   BriskOptionError,
   createBriskRequest,
+  isAdmission,
+  isPromise,
+  setAdmissionHeaders,
+  withEarlierHeaders,
+  type Admission,
+  type AdmissionMiddleware,
   type BriskMiddleware,
   type BriskRequest,
   type BriskResponse,
 } from '@brisk/core'
-import type { Middleware } from 'koa'
+import type { Context, Middleware, Next } from 'koa'
 import { readKoaResponse, writeKoaResponse } from './koa-response.js'
 
 /**
@@ -20,6 +26,7 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
   if (typeof middleware !== 'function') {
     throw new BriskOptionError('middleware', middleware, 'a brisk middleware function (e.g. compose(...))')
   }
+  if (isAdmission(middleware)) return admissionToKoa(middleware)
   return async function brisk(ctx, next) {
     const request = createBriskRequest(ctx.req, ctx.res, { clientAddress: ctx.ip, url: ctx.originalUrl })
     let fromApp: BriskResponse | undefined
@@ -30,5 +37,38 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
       return fromApp
     })
     writeKoaResponse(ctx, response, fromApp)
+  }
+}
+
+/**
+ * A middleware that only admits (a rate limiter): its fields are set on ctx before the app runs
+ * and the app's response is never captured, so it costs what its decision costs. A 429 is
+ * written onto ctx and the rest of the app does not run.
+ */
+function admissionToKoa(middleware: AdmissionMiddleware): Middleware {
+  const admit = middleware.admit
+  const apply = (ctx: Context, next: Next, admission: Admission): Promise<void> | undefined => {
+    if ('response' in admission) {
+      writeKoaResponse(ctx, withEarlierHeaders(ctx.res, admission.response), undefined)
+      return undefined
+    }
+    setAdmissionHeaders(ctx.res, admission.headers)
+    return next()
+  }
+  return function brisk(ctx, next) {
+    // Hints are not bound: nothing after an admission reads them through this request.
+    const request = createBriskRequest(ctx.req, ctx.res, {
+      clientAddress: ctx.ip,
+      url: ctx.originalUrl,
+      bindHints: false,
+    })
+    let admission: Admission | Promise<Admission>
+    try {
+      admission = admit(request)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (isPromise(admission)) return admission.then((settled) => apply(ctx, next, settled))
+    return apply(ctx, next, admission) ?? Promise.resolve()
   }
 }

@@ -7,9 +7,13 @@ import {
   captureResponse,
   createBriskRequest,
   headSent,
+  isAdmission,
+  isPromise,
   parseSize,
   resolveLogger,
+  setAdmissionHeaders,
   writeResponse,
+  type Admission,
   type BriskLogger,
   type BriskMiddleware,
   type BriskRequest,
@@ -79,6 +83,48 @@ export function withBrisk(
     options.onError ??
     ((error: unknown, req: IncomingMessage) =>
       logger?.error({ err: error, url: req.url }, 'brisk: request failed'))
+
+  const failed = (error: unknown, req: IncomingMessage, res: ServerResponse): void => {
+    // A client that went away needs no answer, and its absence is not a failure.
+    if (res.destroyed) return
+    if (headSent(res)) res.destroy()
+    else void writeResponse(res, { ...INTERNAL_ERROR, headers: { ...INTERNAL_ERROR.headers } })
+    report(error, req)
+  }
+
+  if (isAdmission(middleware)) {
+    // Only admits (a rate limiter): the listener runs without a capture of its response.
+    const admit = middleware.admit
+    const apply = (req: IncomingMessage, res: ServerResponse, admission: Admission): void => {
+      if ('response' in admission) {
+        void writeResponse(res, admission.response)
+        return
+      }
+      setAdmissionHeaders(res, admission.headers)
+      try {
+        const result = listener(req, res)
+        if (isThenable(result)) result.then(undefined, (error: unknown) => failed(error, req, res))
+      } catch (error) {
+        failed(error, req, res)
+      }
+    }
+    return function briskListener(req: IncomingMessage, res: ServerResponse): void {
+      const request = createBriskRequest(req, res, { clientAddress: clientAddress(req), bindHints: false })
+      let admission: Admission | Promise<Admission>
+      try {
+        admission = admit(request)
+      } catch (error) {
+        failed(error, req, res)
+        return
+      }
+      if (!isPromise(admission)) apply(req, res, admission)
+      else
+        admission.then(
+          (settled) => apply(req, res, settled),
+          (error: unknown) => failed(error, req, res),
+        )
+    }
+  }
 
   return function briskListener(req: IncomingMessage, res: ServerResponse): void {
     // Hints are bound when the listener is called, not before: a hit never calls it.

@@ -340,6 +340,40 @@ describe('rateLimit when the store fails', () => {
   })
 })
 
+describe('rateLimit admission', () => {
+  it('decides synchronously on the memory store, so adapters need no promise per request', () => {
+    const limiter = rateLimit({ limit: 1, window: '1m', store: fixedClock(), metrics: new BriskMetrics() })
+    const first = limiter.admit(request())
+    expect(first).not.toBeInstanceOf(Promise)
+    expect(first).toMatchObject({ headers: { 'ratelimit-policy': '"default";q=1;w=60' } })
+    const second = limiter.admit(request())
+    expect('response' in second && second.response.status).toBe(429)
+  })
+
+  it('waits for an asynchronous key function, and counts by address when it returns nothing', async () => {
+    const limiter = rateLimit({
+      limit: 1,
+      window: '1m',
+      store: fixedClock(),
+      key: async (req) => req.headers['x-user'] as string,
+      metrics: new BriskMetrics(),
+    })
+    expect(
+      await statuses(limiter, [
+        request('192.0.2.1', { 'x-user': 'ann' }),
+        request('192.0.2.2', { 'x-user': 'ann' }),
+      ]),
+    ).toEqual([200, 429])
+    expect(await statuses(limiter, [request('192.0.2.3'), request('192.0.2.3')])).toEqual([200, 429])
+  })
+
+  it("does not count brisk's own background refreshes", async () => {
+    const limiter = rateLimit({ limit: 1, window: '1m', store: fixedClock(), metrics: new BriskMetrics() })
+    const refresh: BriskRequest = { ...request(), hints: { refresh: true } }
+    expect(await statuses(limiter, [refresh, refresh, request(), request()])).toEqual([200, 200, 200, 429])
+  })
+})
+
 describe('rateLimit options', () => {
   it.each<[string, RateLimitOptions, RegExp]>([
     ['no limit', { window: '1m' } as RateLimitOptions, /limit/],

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
 import {
+  admissionMiddleware,
   BriskOptionError,
   defaultMetrics,
-  type BriskMiddleware,
+  type Admission,
+  type AdmissionMiddleware,
+  type BriskHeaders,
   type BriskRequest,
-  type BriskResponse,
 } from '@brisk/core'
 import { AllowList } from './allow-list.js'
 import { clientKey } from './client-key.js'
@@ -23,17 +25,23 @@ function clientKeyOrDigest(key: string): string {
   return key.length > MAX_KEY_LENGTH ? `#${createHash('sha256').update(key).digest('base64url')}` : key
 }
 
+const PASS: Admission = { headers: undefined }
+
+/**
+ * The limiter middleware, with a way to forget one client's counters (e.g. after a successful
+ * login). It decides everything before the app runs (`admit`), so adapters run the app without
+ * capturing its response.
+ */
+export interface RateLimitMiddleware extends AdmissionMiddleware {
+  /** Forgets every counter of `key`: a value the `key` option returns, or else a client address (its IPv6 group is reset). */
+  reset(key: string): Promise<void>
+}
+
 /**
  * Limits how often each client may call the routes behind it. Every policy must pass; a
  * request refused by one consumes from none. Refused requests get 429 with `Retry-After`;
  * every answer carries the draft `RateLimit` and `RateLimit-Policy` fields.
  */
-/** The limiter middleware, with a way to forget one client's counters (e.g. after a successful login). */
-export interface RateLimitMiddleware extends BriskMiddleware {
-  /** Forgets every counter of `key`: a value the `key` option returns, or else a client address (its IPv6 group is reset). */
-  reset(key: string): Promise<void>
-}
-
 export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   if (options === null || typeof options !== 'object') {
     throw new BriskOptionError('options', options, 'an object such as { limit: 100, window: "1m" }')
@@ -107,52 +115,61 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
     if (legacyHeaders) setLegacyHeaders(headers, policies, decision.outcomes, now())
   }
 
-  const middleware = async function rateLimitMiddleware(
-    req: BriskRequest,
-    next: () => Promise<BriskResponse>,
-  ) {
-    if (skip !== undefined && skip(req) === true) return next()
-    if (!allowList.empty && allowList.has(req.clientAddress)) return next()
-    let key: string | Promise<string> =
-      keyOf === undefined ? clientKey(req.clientAddress, ipv6Subnet) : keyOf(req)
-    if (typeof key !== 'string') key = await key
+  const keyFor = (req: BriskRequest, key: unknown): string =>
     // A key function that returns nothing usable counts the client by address instead.
-    if (typeof key !== 'string') key = clientKey(req.clientAddress, ipv6Subnet)
-    else key = clientKeyOrDigest(key)
+    typeof key === 'string' ? clientKeyOrDigest(key) : clientKey(req.clientAddress, ipv6Subnet)
+
+  const admitted = (decision: Decision): Admission => {
+    metrics.inc('ratelimit.allowed')
+    if (!sendHeaders && !legacyHeaders) return PASS
+    const headers: BriskHeaders = {}
+    decorate(headers, decision)
+    return { headers }
+  }
+
+  const refused = (req: BriskRequest, decision: Decision): Admission => {
+    metrics.inc('ratelimit.limited')
+    const headers: BriskHeaders = { 'retry-after': String(retryAfterSeconds(decision.outcomes)) }
+    decorate(headers, decision)
+    return { response: refusal(req, 429, message, violatedPolicies(policies, decision), headers) }
+  }
+
+  const storeFailed = (req: BriskRequest, key: string, units: number): Admission => {
+    // The store logged the incident once (BackendGuard); here only the policy applies.
+    if (failure === 'closed') {
+      metrics.inc('ratelimit.limited')
+      const text = failureStatus === 429 ? message : 'Service Unavailable'
+      return { response: refusal(req, failureStatus, text, names, { 'retry-after': '1' }) }
+    }
+    if (insurance === undefined) return PASS
+    return settle(req, insurance.consumeSync(key, policies, units))
+  }
+
+  const settle = (req: BriskRequest, decision: Decision): Admission =>
+    decision.allowed ? admitted(decision) : refused(req, decision)
+
+  const consume = (req: BriskRequest, key: string): Admission | Promise<Admission> => {
     let units = typeof cost === 'number' ? cost : cost(req)
     if (!isCost(units)) units = 1
-
-    let decision: Decision
-    try {
-      decision =
-        memory !== undefined
-          ? memory.consumeSync(key, policies, units)
-          : await store.consume(key, policies, units)
-    } catch {
-      // The store logged the incident once (BackendGuard); here only the policy applies.
-      if (failure === 'closed') {
-        metrics.inc('ratelimit.limited')
-        return refusal(req, failureStatus, failureStatus === 429 ? message : 'Service Unavailable', names, {
-          'retry-after': '1',
-        })
-      }
-      if (insurance === undefined) return next()
-      decision = insurance.consumeSync(key, policies, units)
-    }
-
-    if (!decision.allowed) {
-      metrics.inc('ratelimit.limited')
-      const headers: Record<string, string | string[] | undefined> = {
-        'retry-after': String(retryAfterSeconds(decision.outcomes)),
-      }
-      decorate(headers, decision)
-      return refusal(req, 429, message, violatedPolicies(policies, decision), headers)
-    }
-    metrics.inc('ratelimit.allowed')
-    const response = await next()
-    decorate(response.headers, decision)
-    return response
+    if (memory !== undefined) return settle(req, memory.consumeSync(key, policies, units))
+    return store.consume(key, policies, units).then(
+      (decision) => settle(req, decision),
+      () => storeFailed(req, key, units),
+    )
   }
+
+  // Synchronous whenever the key and the store are (the memory store): no promise per request.
+  const admit = (req: BriskRequest): Admission | Promise<Admission> => {
+    // A refresh brisk itself sends through the app (stale-while-revalidate) is not a client's.
+    if (req.hints.refresh === true) return PASS
+    if (skip !== undefined && skip(req) === true) return PASS
+    if (!allowList.empty && allowList.has(req.clientAddress)) return PASS
+    if (keyOf === undefined) return consume(req, clientKey(req.clientAddress, ipv6Subnet))
+    const key = keyOf(req)
+    if (typeof key === 'string' || key === undefined || key === null) return consume(req, keyFor(req, key))
+    return Promise.resolve(key).then((resolved) => consume(req, keyFor(req, resolved)))
+  }
+
   const reset = (key: string): Promise<void> => {
     // Without a key function, counters are per address group: reset the group of `key`.
     const stored = keyOf === undefined ? clientKey(key, ipv6Subnet) : clientKeyOrDigest(key)
@@ -160,7 +177,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
       () => undefined,
     )
   }
-  return Object.assign(middleware, { reset })
+  return admissionMiddleware(admit, { reset })
 }
 
 function policyList(options: RateLimitOptions): PolicyOptions[] {

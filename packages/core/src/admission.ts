@@ -1,0 +1,84 @@
+import type { ServerResponse } from 'node:http'
+import { snapshotHeaders } from './capture-response.js'
+import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
+
+/**
+ * What an admission middleware decided before the app runs: answer now (a 429), or let the
+ * request through and add these header fields to whatever the app answers.
+ */
+export type Admission = { readonly response: BriskResponse } | { readonly headers: BriskHeaders | undefined }
+
+/** Decides before the app runs; synchronous when it can be (a memory-backed limiter). */
+export type AdmitFunction = (req: BriskRequest) => Admission | Promise<Admission>
+
+/**
+ * A middleware whose whole effect is decided before the app runs (a rate limiter): it never
+ * needs the app's response, only to add fields to it. Adapters that see `admit` call it and
+ * then run the app directly, without capturing its response: capture and replay are most of
+ * what a middleware costs per request on Express and Koa (see docs/decisions/0004).
+ */
+export interface AdmissionMiddleware extends BriskMiddleware {
+  readonly admit: AdmitFunction
+}
+
+/** Whether `middleware` declares that it only admits (see {@link AdmissionMiddleware}). */
+export function isAdmission(middleware: BriskMiddleware): middleware is AdmissionMiddleware {
+  return typeof (middleware as Partial<AdmissionMiddleware>).admit === 'function'
+}
+
+/**
+ * Builds the middleware from its admit function, for use inside `compose(...)` and wherever the
+ * adapter runs the onion: `await next()` only when admitted, then the fields are added (the
+ * admission's fields win over the app's, as they would if the middleware set them last).
+ */
+export function admissionMiddleware<T extends object = object>(
+  admit: AdmitFunction,
+  extra?: T,
+): AdmissionMiddleware & T {
+  const middleware = async function admissionMiddleware(
+    req: BriskRequest,
+    next: BriskNext,
+  ): Promise<BriskResponse> {
+    const admission = await admit(req)
+    if ('response' in admission) return admission.response
+    const response = await next()
+    const headers = admission.headers
+    if (headers !== undefined) {
+      for (const name in headers) {
+        const value = headers[name]
+        if (value !== undefined) response.headers[name] = value
+      }
+    }
+    return response
+  }
+  return Object.assign(middleware, extra, { admit }) as AdmissionMiddleware & T
+}
+
+/**
+ * Sets an admission's fields on the Node response before the app runs. The app may still
+ * change or remove them, as it could any field set by an earlier middleware.
+ */
+export function setAdmissionHeaders(
+  res: { setHeader(name: string, value: string | readonly string[]): unknown },
+  headers: BriskHeaders | undefined,
+): void {
+  if (headers === undefined) return
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined) res.setHeader(name, value)
+  }
+}
+
+/**
+ * An admission's own answer (a 429) as it goes onto a response earlier middleware already put
+ * fields on: those fields stay (CORS, security headers, a request ID — a browser must be able to
+ * read the 429), the answer's own fields win.
+ */
+export function withEarlierHeaders(res: ServerResponse, response: BriskResponse): BriskResponse {
+  return { ...response, headers: { ...snapshotHeaders(res), ...response.headers } }
+}
+
+/** Whether an admit result is already settled (the synchronous path adapters take without a promise). */
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === 'function'
+}
