@@ -18,12 +18,34 @@ function fakeClock(start = 1_000) {
 describe('memoryStore', () => {
   it('returns the stored entry object itself, so a hit copies nothing', async () => {
     const store = memoryStore()
-    const entry: StoreEntry = {
-      meta: { status: 200, headers: { 'content-type': 'text/plain' } },
-      body: allBytes,
-    }
+    // A body that owns its memory (not a view into Node's pool) is kept as given.
+    const body = Buffer.allocUnsafeSlow(256)
+    allBytes.copy(body)
+    const entry: StoreEntry = { meta: { status: 200, headers: { 'content-type': 'text/plain' } }, body }
     await store.set('k', entry, { ttl: 60_000 })
     expect(await store.get('k')).toBe(entry)
+    expect(await store.get('k')).toBe(await store.get('k'))
+  })
+
+  it("keeps a body that is a view into a larger buffer as its own copy, so it cannot pin Node's pool", async () => {
+    const store = memoryStore()
+    // Buffer.from of a short string is a slice of a shared 8 KB slab; a subarray views its parent.
+    const pooled = Buffer.from('a short body')
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.byteLength)
+    const parent = Buffer.alloc(64 * 1024, 7)
+    const view = parent.subarray(100, 200)
+    await store.set('pooled', { meta: { a: 1 }, body: pooled }, { ttl: 60_000, tags: ['t'] })
+    await store.set('view', { meta: {}, body: view }, { ttl: 60_000 })
+    const kept = await store.get('pooled')
+    expect(kept?.body.equals(pooled)).toBe(true)
+    expect(kept?.body.buffer.byteLength).toBe(pooled.byteLength)
+    expect(kept?.meta).toEqual({ a: 1 })
+    const keptView = await store.get('view')
+    expect(keptView?.body.buffer.byteLength).toBe(100)
+    // A copy: later writes to the parent do not reach the stored bytes.
+    parent.fill(9)
+    expect(keptView?.body.every((byte) => byte === 7)).toBe(true)
+    expect(await store.deleteByTag('t')).toBe(1)
   })
 
   it('keeps an empty body and all 256 byte values', async () => {

@@ -12,7 +12,7 @@ export interface MemoryStoreOptions {
   clock?: { now(): number }
 }
 
-/** What the LRU keeps per key: the caller's entry, untouched, and the tags it was indexed under. */
+/** What the LRU keeps per key: the caller's entry (or a copy owning its bytes), and the tags it was indexed under. */
 interface MemoryRecord {
   readonly entry: StoreEntry
   readonly tags: readonly string[] | undefined
@@ -30,10 +30,29 @@ export interface MemoryStore extends CacheStore {
 }
 
 /**
+ * The entry as kept: itself when its body owns its memory, otherwise the same entry with the
+ * body copied into a Buffer of its own. A body under 4 KB made by `Buffer.from(string)` (Koa's
+ * string bodies, the data cache's JSON) is a view into one of Node's shared 8 KB pool slabs,
+ * and a view keeps its whole slab alive: measured with bench/src/store-memory-probe.ts (Node 20,
+ * 20k entries, four short-lived pooled Buffers made beside each, as a server does), a 100 B body
+ * held 1,557 B of ArrayBuffer and a 1,000 B body 4,089 B, none of it accounted. A view into any
+ * larger buffer (a socket read, a frame) would pin that buffer the same way.
+ */
+function ownBytes(entry: StoreEntry): StoreEntry {
+  const body = entry.body
+  if (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) return entry
+  const copy = Buffer.allocUnsafeSlow(body.byteLength)
+  body.copy(copy)
+  return { ...entry, body: copy }
+}
+
+/**
  * An in-process LRU store bounded in bytes (lru-cache), with a TTL per entry and a tag index
  * (tag → keys) kept exact by lru-cache's insert and dispose hooks, so that eviction, expiry,
  * replacement and deletion all clean it and `deleteByTag` touches only the tagged keys.
- * `get` returns the stored entry object itself: a hit copies nothing.
+ * `get` returns the stored entry object itself: a hit copies nothing. `set` keeps the caller's
+ * entry as is when its body owns its memory, and a copy with its own bytes when the body is a
+ * view into a larger buffer (see {@link ownBytes}).
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxSize = parseSize(options.maxSize ?? DEFAULT_MAX_SIZE, 'maxSize')
@@ -106,7 +125,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const tags =
         setOptions.tags === undefined || setOptions.tags.length === 0 ? undefined : setOptions.tags.slice()
       // lru-cache wants whole milliseconds; Infinity means "no expiry" (0).
-      lru.set(key, { entry, tags }, { ttl: Number.isFinite(ttl) ? Math.ceil(ttl) : 0 })
+      lru.set(key, { entry: ownBytes(entry), tags }, { ttl: Number.isFinite(ttl) ? Math.ceil(ttl) : 0 })
     },
     async delete(key) {
       lru.delete(key)
