@@ -635,6 +635,71 @@ describe('cache()', () => {
       expect(t.calls).toBe(2)
     })
 
+    it('answers every request stale at once and refreshes once in the background when the adapter can', async () => {
+      const swr = { 'cache-control': 'max-age=10, stale-while-revalidate=30', etag: '"v1"' }
+      const t = setup({}, () => ok('v1', swr))
+      await t.run()
+      t.clock.advance(15_000)
+      const refreshes: Array<() => void> = []
+      const withRefresh = (): BriskRequest => ({
+        ...request(),
+        // What an adapter does: send a copy through the whole app, where this cache sees it as a refresh.
+        refresh: () =>
+          new Promise<void>((done) => {
+            refreshes.push(() => {
+              void t.run(request('/page', {}, 'GET', { refresh: true })).then(() => done())
+            })
+          }),
+      })
+      const first = await t.run(withRefresh())
+      const second = await t.run(withRefresh())
+      expect(await bodyText(first)).toBe('v1')
+      expect(await bodyText(second)).toBe('v1')
+      expect(first.headers['cache-status']).toBe('brisk; hit; ttl=-5; detail=stale-while-revalidate')
+      expect(refreshes).toHaveLength(1)
+      expect(t.calls).toBe(1)
+      expect(t.metrics.get('cache.refresh')).toBe(1)
+
+      // The refresh asks the app conditionally with the stored validators; a new body replaces v1.
+      t.setHandler(() => ok('v2', { ...swr, etag: '"v2"' }))
+      const stored = new Promise<void>((resolve) =>
+        t.metrics.subscribe((name) => name === 'cache.store' && resolve()),
+      )
+      refreshes[0]!()
+      await stored
+      expect(t.seen[1]!.headers['if-none-match']).toBe('"v1"')
+      const fresh = await t.run(withRefresh())
+      expect(await bodyText(fresh)).toBe('v2')
+      expect(fresh.headers['cache-status']).toBe('brisk; hit; ttl=10')
+      expect(refreshes).toHaveLength(1)
+    })
+
+    it("asks the app for the full response on a miss and answers the client's precondition itself", async () => {
+      const t = setup({}, () => ok('page', { 'cache-control': 'max-age=60', etag: '"p1"' }))
+      const notModified = await t.run(request('/page', { 'if-none-match': '"p1"' }))
+      expect(t.seen[0]!.headers['if-none-match']).toBeUndefined()
+      expect(notModified.status).toBe(304)
+      expect(notModified.headers.etag).toBe('"p1"')
+      expect(notModified.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+      const hit = await t.run()
+      expect(hit.status).toBe(200)
+      expect(await bodyText(hit)).toBe('page')
+      expect(t.calls).toBe(1)
+      const other = await t.run(request('/other', { 'if-none-match': '"elsewhere"' }))
+      expect(other.status).toBe(200)
+      expect(await bodyText(other)).toBe('page')
+    })
+
+    it('never answers its own refresh from the store, even while the entry is fresh', async () => {
+      const t = setup()
+      await t.run()
+      t.setHandler(() => ok('newer', { 'cache-control': 'max-age=60' }))
+      const refreshed = await t.run(request('/page', {}, 'GET', { refresh: true }))
+      expect(await bodyText(refreshed)).toBe('newer')
+      expect(t.calls).toBe(2)
+      expect(await bodyText(await t.run())).toBe('newer')
+    })
+
     it('uses the staleWhileRevalidate option when the response has no such directive', async () => {
       let release: () => void = () => {}
       const gate = new Promise<void>((resolve) => {

@@ -77,6 +77,8 @@ const EMPTY = Buffer.alloc(0)
 const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary']
 // How long a process waits between looks at the store while another process holds the fetch lock.
 const PEER_POLL_MS = [10, 20, 40, 80, 160, 250]
+// How long a background refresh holds off the next one when coalescing is off.
+const DEFAULT_REFRESH_BOUND_MS = 5000
 
 /**
  * A shared HTTP cache in front of the app (RFC 9111), storing whole responses and serving hits
@@ -226,9 +228,16 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     // A revalidation passes a derived request down; an adapter may apply its validators to the
     // very header object the client's request shares, so keep the client's own view first.
     const req = stale === undefined ? clientReq : snapshot(clientReq)
+    // A GET that may be stored asks the app for the full response, not for the client's 304
+    // (which could not be stored): the stored entry then answers the client's preconditions.
+    const conditional = clientReq.method === 'GET' && hasPreconditions(req.headers)
     let res: BriskResponse
     try {
-      res = await (stale === undefined ? next() : next(conditionalRequest(req, stale.entry)))
+      res = await (stale !== undefined
+        ? next(conditionalRequest(req, stale.entry))
+        : conditional
+          ? next(withoutPreconditions(req))
+          : next())
     } catch (error) {
       if (stale !== undefined && usableOnError(stale.entry, clock.now())) {
         metrics.inc('cache.stale')
@@ -313,6 +322,11 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     if (res.body === null || Buffer.isBuffer(res.body)) {
       // A complete body: store before answering, so the next request finds it.
       const outcome = await keep(await captured.bytes)
+      if (outcome !== undefined && conditional) {
+        // The client's own preconditions, answered from what was just stored (a 304 when they match).
+        const answer = serve(outcome.prepared, req, { fwd, stored: true }, clock.now())
+        return { response: answer, outcome: Promise.resolve(outcome) }
+      }
       annotate(res, outcome === undefined ? { fwd, detail: 'too-large' } : { fwd, stored: true })
       return { response: res, outcome: Promise.resolve(outcome) }
     }
@@ -491,10 +505,45 @@ export function cache(options: CacheOptions = {}): ResponseCache {
   }
 
   /**
-   * stale-while-revalidate (RFC 5861 §3): one request refreshes the stale entry while every other
-   * request for it is answered stale at once. The refreshing request waits for the app itself:
-   * the adapters run the app inside a request, so a refresh detached from every request (after
-   * the response was written) cannot be captured safely there.
+   * stale-while-revalidate (RFC 5861 §3) where the adapter can re-enter the app (`req.refresh`):
+   * a copy of the request goes through the whole app in the background, where this cache sees
+   * it as a refresh (`hints.refresh`), forwards it and stores the answer; every request meanwhile,
+   * this one included, is answered stale at once. A refresh slower than the coalesce timeout
+   * lets the next stale request start another.
+   */
+  const refreshInBackground = (storeKey: string, refresh: () => Promise<void>): void => {
+    const settle = coalescer.lead(storeKey)
+    metrics.inc('cache.refresh')
+    const timer = setTimeout(() => settle(undefined), o.coalesceTimeout ?? DEFAULT_REFRESH_BOUND_MS)
+    timer.unref?.()
+    void refresh().then(() => {
+      clearTimeout(timer)
+      settle(undefined)
+    })
+  }
+
+  /** A refresh this cache started: never answered from the store, forwarded (conditionally when it can) and stored. */
+  const forwardRefresh = async (
+    req: BriskRequest,
+    next: BriskNext,
+    primaryKey: string,
+    authenticated: boolean,
+  ): Promise<BriskResponse> => {
+    let found: Lookup
+    try {
+      found = await lookup(primaryKey, req)
+    } catch (error) {
+      storeFault(error)
+      return bypass(next, 'store-unavailable')
+    }
+    const stale = found.kind === 'hit' ? { entry: found.entry, storeKey: found.storeKey } : undefined
+    return (await forward(req, next, primaryKey, found.marker, 'stale', authenticated, stale)).response
+  }
+
+  /**
+   * stale-while-revalidate without a way back into the app (the middleware called directly):
+   * one request refreshes the stale entry, waiting for the app itself, while every other request
+   * for it is answered stale at once.
    */
   const refreshStale = async (
     req: BriskRequest,
@@ -548,6 +597,9 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       return bypass(next, authorization ? 'authorization' : 'session-cookie')
     const primaryKey = keyOf(req)
     if (primaryKey === undefined) return bypass(next, 'key')
+    if (req.hints.refresh === true && method === 'GET') {
+      return forwardRefresh(req, next, primaryKey, authenticated)
+    }
 
     let found: Lookup
     try {
@@ -588,7 +640,11 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       }
       if (-remaining < meta.staleWhileRevalidate) {
         if (method === 'GET' && coalescer.inFlight(stale.storeKey) === undefined) {
-          return refreshStale(req, next, primaryKey, found.marker, authenticated, stale)
+          const refresh = req.refresh
+          if (refresh === undefined) {
+            return refreshStale(req, next, primaryKey, found.marker, authenticated, stale)
+          }
+          refreshInBackground(stale.storeKey, refresh)
         }
         metrics.inc('cache.stale')
         return serve(entry, req, staleInfo(entry, 'stale-while-revalidate', now), now)
@@ -677,6 +733,20 @@ function conditionalRequest(req: BriskRequest, entry: PreparedResponse | undefin
     ...(req.raw === undefined ? {} : { raw: req.raw }),
     ...(req.signal === undefined ? {} : { signal: req.signal }),
   }
+  return derived
+}
+
+/** Whether the client's GET is conditional on validators (RFC 9110 §13.1.2, §13.1.3). */
+function hasPreconditions(headers: BriskRequest['headers']): boolean {
+  return headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined
+}
+
+/** The request without the validators a cache must not pass on when it wants the full response. */
+function withoutPreconditions(req: BriskRequest): BriskRequest {
+  const derived = conditionalRequest(req, undefined)
+  const headers = derived.headers as Record<string, string | string[] | undefined>
+  delete headers['if-none-match']
+  delete headers['if-modified-since']
   return derived
 }
 

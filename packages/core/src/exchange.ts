@@ -59,6 +59,13 @@ export interface BriskRequest {
   readonly raw?: IncomingMessage
   /** Aborted when the client goes away before the response is complete. */
   readonly signal?: AbortSignal
+  /**
+   * Present when the adapter can send a copy of this GET through the whole app again, in the
+   * background, as brisk's own refresh (`hints.refresh` set there): the cache's
+   * stale-while-revalidate answers this request stale at once and refreshes through it.
+   * Resolves when the app finished answering the copy; never rejects.
+   */
+  readonly refresh?: () => Promise<void>
 }
 
 /** A response body: bytes, a stream of bytes, or nothing. */

@@ -10,6 +10,7 @@ export const COUNTERS = {
   'cache.store': 'responses written to the store',
   'cache.coalesced': 'requests that waited for a concurrent identical miss instead of calling the app',
   'cache.revalidated': 'stale entries refreshed by a conditional request answered 304',
+  'cache.refresh': 'background refreshes of stale entries sent through the app (stale-while-revalidate)',
   'cache.purge': 'purge operations (key, URL, tag or all)',
   'data.hit': 'data-cache reads answered from the store',
   'data.miss': 'data-cache reads that ran the factory',

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BriskHints, BriskRequest, BriskRequestHeaders } from './exchange.js'
+import { refreshInBackground, type RefreshVia } from './background-refresh.js'
 import { bindHints, boundHints } from './request-context.js'
 
 /** What an adapter knows about a Node request beyond the request itself. */
@@ -15,6 +16,12 @@ export interface NodeRequestInfo {
    * Default `true`.
    */
   bindHints?: boolean
+  /**
+   * The whole app's listener, for stale-while-revalidate refreshes sent through it in the
+   * background (see {@link BriskRequest.refresh}). Without it the refreshing request waits for
+   * the app itself.
+   */
+  refreshVia?: RefreshVia
 }
 
 /**
@@ -29,6 +36,7 @@ class NodeBriskRequest implements BriskRequest {
   readonly hints: BriskHints
   readonly raw: IncomingMessage
   private readonly res: ServerResponse
+  private readonly refreshVia: RefreshVia | undefined
   private controller: AbortController | undefined
 
   constructor(raw: IncomingMessage, res: ServerResponse, info: NodeRequestInfo, hints: BriskHints) {
@@ -39,6 +47,13 @@ class NodeBriskRequest implements BriskRequest {
     this.url = info.url ?? raw.url ?? '/'
     this.headers = raw.headers
     this.clientAddress = info.clientAddress
+    this.refreshVia = info.refreshVia
+  }
+
+  get refresh(): (() => Promise<void>) | undefined {
+    const listener = this.refreshVia?.(this.raw)
+    if (listener === undefined) return undefined
+    return () => refreshInBackground(listener, this.raw, this.url)
   }
 
   get signal(): AbortSignal {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { applyHeaders } from './apply-headers.js'
 import type { BriskResponse } from './exchange.js'
@@ -53,7 +53,9 @@ function send(res: ServerResponse, response: BriskResponse, via: ResponseWriter)
   if (!headSent(res)) {
     applyHeaders(res, response.headers)
     res.statusCode = response.status
-    if (response.statusMessage !== undefined) res.statusMessage = response.statusMessage
+    // The app may have set a reason phrase for its own status (Koa sets one with every status);
+    // an answer without its own phrase gets the default for its status, never the app's.
+    res.statusMessage = response.statusMessage ?? STATUS_CODES[response.status] ?? ''
   }
   const commitHead = headCommitted.has(response) && !headSent(res)
   if (body === null) {

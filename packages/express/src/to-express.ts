@@ -30,6 +30,25 @@ export interface ExpressAdapterOptions {
 interface ExpressRequest extends IncomingMessage {
   ip?: string | undefined
   originalUrl?: string
+  app?: ExpressApp
+}
+
+/** An Express application as a listener; `parent` is the app a sub-app is mounted on. */
+interface ExpressApp {
+  (req: IncomingMessage, res: ServerResponse): unknown
+  parent?: ExpressApp
+}
+
+/**
+ * A stale-while-revalidate refresh re-enters the whole application: the top app of a mounted
+ * sub-app, with `req.originalUrl`, so every middleware and route the client's request went
+ * through (brisk's cache included) sees the refresh.
+ */
+function rootApp(raw: IncomingMessage): ExpressApp | undefined {
+  let app = (raw as ExpressRequest).app
+  if (typeof app !== 'function') return undefined
+  while (typeof app.parent === 'function') app = app.parent
+  return app
 }
 
 /** An Express middleware, typed structurally so it fits Express 4 and 5 (`app.use(toExpress(...))`). */
@@ -70,6 +89,7 @@ export function toExpress(
     const request = createBriskRequest(req, res, {
       clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
       url: req.originalUrl ?? req.url,
+      refreshVia: rootApp,
     })
     let capture: ResponseCapture | undefined
     const runApp = (derived?: BriskRequest): Promise<BriskResponse> => {

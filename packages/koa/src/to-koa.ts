@@ -11,7 +11,9 @@ import {
   type BriskMiddleware,
   type BriskRequest,
   type BriskResponse,
+  type RefreshListener,
 } from '@brisk/core'
+import type Koa from 'koa'
 import type { Context, Middleware, Next } from 'koa'
 import { readKoaResponse, writeKoaResponse } from './koa-response.js'
 
@@ -28,7 +30,12 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
   }
   if (isAdmission(middleware)) return admissionToKoa(middleware)
   return async function brisk(ctx, next) {
-    const request = createBriskRequest(ctx.req, ctx.res, { clientAddress: ctx.ip, url: ctx.originalUrl })
+    const app = ctx.app
+    const request = createBriskRequest(ctx.req, ctx.res, {
+      clientAddress: ctx.ip,
+      url: ctx.originalUrl,
+      refreshVia: () => listenerOf(app),
+    })
     let fromApp: BriskResponse | undefined
     const response = await middleware(request, async (derived?: BriskRequest) => {
       applyDerivedRequest(ctx.req, request, derived)
@@ -38,6 +45,22 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
     })
     writeKoaResponse(ctx, response, fromApp)
   }
+}
+
+// One listener per app, built at the first stale-while-revalidate refresh.
+const listeners = new WeakMap<Koa, RefreshListener>()
+
+/**
+ * A stale-while-revalidate refresh re-enters the whole app (`app.callback()`), so every
+ * middleware the client's request went through (brisk's cache included) sees the refresh.
+ */
+function listenerOf(app: Koa): RefreshListener {
+  let listener = listeners.get(app)
+  if (listener === undefined) {
+    listener = app.callback()
+    listeners.set(app, listener)
+  }
+  return listener
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ServerResponse} from 'node:http';
+import type { ServerResponse } from 'node:http'
 import { createServer, type IncomingMessage } from 'node:http'
 import { admissionMiddleware, BriskMetrics, type Admission } from '@brisk/core'
 import { rateLimit } from '@brisk/ratelimit'

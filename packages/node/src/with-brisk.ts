@@ -126,9 +126,17 @@ export function withBrisk(
     }
   }
 
-  return function briskListener(req: IncomingMessage, res: ServerResponse): void {
+  // A stale-while-revalidate refresh goes through this very listener, brisk included: the cache
+  // in it sees the refresh, forwards it and stores the answer.
+  const refreshVia = (): NodeListener => briskListener
+  return briskListener
+  function briskListener(req: IncomingMessage, res: ServerResponse): void {
     // Hints are bound when the listener is called, not before: a hit never calls it.
-    const request = createBriskRequest(req, res, { clientAddress: clientAddress(req), bindHints: false })
+    const request = createBriskRequest(req, res, {
+      clientAddress: clientAddress(req),
+      bindHints: false,
+      refreshVia,
+    })
     let capture: ResponseCapture | undefined
     const next = (derived?: BriskRequest): Promise<BriskResponse> => {
       applyDerivedRequest(req, request, derived)

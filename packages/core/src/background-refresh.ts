@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import inject from 'light-my-request'
+import { bindHints } from './request-context.js'
+
+/** A `node:http` request listener: the whole app a background refresh goes through. */
+export type RefreshListener = (req: IncomingMessage, res: ServerResponse) => unknown
+
+/**
+ * Where an adapter sends a background refresh of `raw`: the listener of the whole app (the
+ * wrapped listener in front mode, the root Express app, `app.callback()` for Koa), or
+ * undefined when it cannot re-enter the app.
+ */
+export type RefreshVia = (raw: IncomingMessage) => RefreshListener | undefined
+
+// Fields that made the client's request conditional or carried a body: a refresh asks for the
+// full representation, and only a GET is ever refreshed.
+const DROPPED = new Set([
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'content-length',
+  'transfer-encoding',
+  'expect',
+])
+
+/**
+ * Sends a GET like `raw` through `listener` in the background, as brisk's own refresh
+ * (stale-while-revalidate): a synthetic request (light-my-request, the request injector
+ * Fastify's tests run on, which Express and Koa apps accept) with the client's header fields
+ * minus its preconditions and the client's socket address (so the app's proxy trust computes
+ * the same client), its hints bound as `{ refresh: true }` before the app sees it. The cache
+ * inside the app forwards it and stores the answer; the response itself is discarded.
+ *
+ * Resolves when the app finished answering; never rejects (a failing refresh leaves the stale
+ * entry in place, and the app's own error handling has already reported the failure).
+ */
+export function refreshInBackground(
+  listener: RefreshListener,
+  raw: IncomingMessage,
+  url: string,
+): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  for (const name in raw.headers) {
+    const value = raw.headers[name]
+    if (value !== undefined && !DROPPED.has(name)) headers[name] = value
+  }
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    bindHints(req, { refresh: true })
+    try {
+      const result = listener(req, res)
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        ;(result as PromiseLike<unknown>).then(undefined, () => endFailed(res))
+      }
+    } catch {
+      endFailed(res)
+    }
+  }
+  const options: Parameters<typeof inject>[1] = { method: 'GET', url, headers }
+  const remoteAddress = raw.socket?.remoteAddress
+  if (remoteAddress !== undefined) options.remoteAddress = remoteAddress
+  return inject(dispatch, options).then(
+    () => undefined,
+    () => undefined,
+  )
+}
+
+/** A bare listener that threw: the synthetic response must still end, or the refresh never settles. */
+function endFailed(res: ServerResponse): void {
+  if (res.writableEnded) return
+  if (!res.headersSent) res.statusCode = 500
+  res.end()
+}
