@@ -522,24 +522,6 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     })
   }
 
-  /** A refresh this cache started: never answered from the store, forwarded (conditionally when it can) and stored. */
-  const forwardRefresh = async (
-    req: BriskRequest,
-    next: BriskNext,
-    primaryKey: string,
-    authenticated: boolean,
-  ): Promise<BriskResponse> => {
-    let found: Lookup
-    try {
-      found = await lookup(primaryKey, req)
-    } catch (error) {
-      storeFault(error)
-      return bypass(next, 'store-unavailable')
-    }
-    const stale = found.kind === 'hit' ? { entry: found.entry, storeKey: found.storeKey } : undefined
-    return (await forward(req, next, primaryKey, found.marker, 'stale', authenticated, stale)).response
-  }
-
   /**
    * stale-while-revalidate without a way back into the app (the middleware called directly):
    * one request refreshes the stale entry, waiting for the app itself, while every other request
@@ -597,9 +579,6 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       return bypass(next, authorization ? 'authorization' : 'session-cookie')
     const primaryKey = keyOf(req)
     if (primaryKey === undefined) return bypass(next, 'key')
-    if (req.hints.refresh === true && method === 'GET') {
-      return forwardRefresh(req, next, primaryKey, authenticated)
-    }
 
     let found: Lookup
     try {
@@ -607,6 +586,13 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     } catch (error) {
       storeFault(error)
       return bypass(next, 'store-unavailable')
+    }
+
+    if (req.hints.refresh === true && method === 'GET') {
+      // A refresh this cache started: never answered from the store; forwarded (conditionally
+      // on the stored validators when there is an entry) and stored.
+      const stale = found.kind === 'hit' ? { entry: found.entry, storeKey: found.storeKey } : undefined
+      return (await forward(req, next, primaryKey, found.marker, 'stale', authenticated, stale)).response
     }
 
     if (found.kind === 'miss') {
