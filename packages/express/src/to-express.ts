@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   applyDerivedRequest,
+  bindHints,
+  boundHints,
   BriskOptionError,
   captureResponse,
   createBriskRequest,
@@ -90,10 +92,13 @@ export function toExpress(
       clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
       url: req.originalUrl ?? req.url,
       refreshVia: rootApp,
+      // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
+      bindHints: false,
     })
     let capture: ResponseCapture | undefined
     const runApp = (derived?: BriskRequest): Promise<BriskResponse> => {
       applyDerivedRequest(req, request, derived)
+      if (boundHints(req) === undefined) bindHints(req, request.hints)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       next()

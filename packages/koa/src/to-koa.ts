@@ -1,5 +1,7 @@
 import {
   applyDerivedRequest,
+  bindHints,
+  boundHints,
   BriskOptionError,
   createBriskRequest,
   isAdmission,
@@ -35,10 +37,13 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
       clientAddress: ctx.ip,
       url: ctx.originalUrl,
       refreshVia: () => listenerOf(app),
+      // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
+      bindHints: false,
     })
     let fromApp: BriskResponse | undefined
     const response = await middleware(request, async (derived?: BriskRequest) => {
       applyDerivedRequest(ctx.req, request, derived)
+      if (boundHints(ctx.req) === undefined) bindHints(ctx.req, request.hints)
       await next()
       fromApp = readKoaResponse(ctx)
       return fromApp
