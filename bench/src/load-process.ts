@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http'
 import autocannon from 'autocannon'
+import { cpuBetween, cpuSample } from './cpu.js'
 import type { LoadCommand, LoadJob, LoadReply, LoadResult, Preflight } from './protocol.js'
 
 function get(url: string, headers: Record<string, string>): Promise<Preflight> {
@@ -39,6 +40,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   const keys = job.distinctKeys ?? 1
   let next = 0
   const separator = job.path.includes('?') ? '&' : '?'
+  const cpuStart = cpuSample()
   const result = await autocannon({
     url: job.url,
     connections: job.connections,
@@ -58,6 +60,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
           ]
         : [{ method: 'GET', path: job.path }],
   })
+  const cpu = cpuBetween(cpuStart, cpuSample())
   const responses = result.requests.total
   return {
     requestsPerSecond: result.requests.average,
@@ -74,6 +77,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
       ]),
     ),
     preflight,
+    cpu,
   }
 }
 

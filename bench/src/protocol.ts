@@ -1,19 +1,26 @@
+import type { CpuSample } from './cpu.js'
 import type { ServerSpec } from './server-spec.js'
 
-/** What a server process reports about itself (memory after a forced GC, brisk counters, gauges). */
+/** What a server process reports about itself (memory after forced GCs, brisk counters, gauges). */
 export interface ServerStats {
   rss: number
+  heapTotal: number
   heapUsed: number
+  /** Memory outside V8's heap that V8 knows of (ArrayBuffers, Buffers among them). */
   external: number
+  arrayBuffers: number
   counters: Record<string, number>
   gauges: Record<string, number>
 }
 
-export type ServerCommand = { type: 'start'; spec: ServerSpec } | { type: 'stats' } | { type: 'stop' }
+/** `cpu`: the server's own CPU time now (sampled before and after each measured round). */
+export type ServerCommand =
+  { type: 'start'; spec: ServerSpec } | { type: 'stats' } | { type: 'cpu' } | { type: 'stop' }
 
 export type ServerReply =
   | { type: 'listening'; port: number; stats: ServerStats }
   | { type: 'stats'; stats: ServerStats }
+  | { type: 'cpu'; sample: CpuSample }
   | { type: 'error'; message: string }
 
 /** One autocannon run, described as data for the load process. */
@@ -49,6 +56,8 @@ export interface LoadResult {
   timeouts: number
   statusCodes: Record<string, number>
   preflight: Preflight
+  /** The load process's own CPU time and the wall time while autocannon ran (µs). */
+  cpu: CpuSample
 }
 
 export type LoadCommand = { type: 'run'; id: number; job: LoadJob }

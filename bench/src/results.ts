@@ -1,4 +1,38 @@
 /** What one run of the bench wrote to results/latest.json. */
+import type { CoreTimes } from './cpu.js'
+
+/** CPU spent during one measured round, µs. */
+export interface RoundCpu {
+  /** Responses autocannon counted in the round. */
+  responses: number
+  /** The server process's CPU time (all its threads) from just before to just after the round. */
+  serverCpu: number
+  /** Wall time of that window, as the server's clock saw it. */
+  serverWall: number
+  /** autocannon's process: CPU time and wall time while autocannon ran. */
+  loadCpu: number
+  loadWall: number
+  /** The server's core and autocannon's core over the server's window (/proc/stat), when pinned. */
+  serverCore?: CoreTimes
+  loadCore?: CoreTimes
+}
+
+/** The server's CPU cost and who was the bottleneck, medians over the measured rounds. */
+export interface CpuFigures {
+  /** Server CPU time per response, µs. */
+  perResponse: number
+  /** Server CPU time / autocannon's run time: 1 = the server's core was busy with it all along. */
+  server: number
+  /** autocannon's CPU time / its run time: 1 = the load generator's core was saturated. */
+  load: number
+  /** Share of the server's core that others used: other processes, interrupts (its busy time minus the server's CPU). */
+  otherOnServerCore?: number
+  /** Share of the server's core the hypervisor took (steal). */
+  stealOnServerCore?: number
+  /** Share of autocannon's core that other processes used. */
+  otherOnLoadCore?: number
+  rounds: RoundCpu[]
+}
 
 export interface VariantResult {
   id: string
@@ -20,8 +54,15 @@ export interface VariantResult {
   ratio?: number
   /** cache hits / lookups over the measured rounds, from the server's brisk counters. */
   hitRatio?: number
-  /** The memory store's footprint (scale scenario). */
-  memory?: { rssGrowth: number; storeBytes: number; storeBound: number }
+  /** The server's CPU per response and utilisation (HTTP scenarios). */
+  cpu?: CpuFigures
+  /** The reference's CPU per response / this variant's: responses per CPU-second, relative. */
+  capacityRatio?: number
+  /**
+   * The memory store's footprint (scale scenario): growth from start to end of RSS and of live
+   * memory (V8 heap used + external), both read after forced GCs.
+   */
+  memory?: { rssGrowth: number; liveGrowth: number; storeBytes: number; storeBound: number }
   /** Per-round values (requests/s or ops/s). */
   rounds: number[]
   /** Anything that makes these numbers doubtful: socket errors, timeouts, unexpected statuses. */
@@ -41,11 +82,18 @@ export interface ScenarioResult {
 
 export interface TargetResult {
   target: string
-  /** The measured ratio, or undefined when its inputs were not measured. */
+  /** The ratio the verdict used, or undefined when its inputs were not measured. */
   measured: number | undefined
   /** "met", "missed", or "not measured: why". */
   verdict: string
   detail: string
+  /** Which figure `measured` is: the req/s ratio, or the CPU-per-response (capacity) ratio. */
+  judgedBy?: 'req/s' | 'CPU per response' | 'RSS' | 'ops/s'
+  /** The two ratios of a throughput target, whichever was judged. */
+  throughputRatio?: number
+  capacityRatio?: number
+  /** Server CPU utilisation of the variant and of the variant it is compared with. */
+  serverCpu?: { variant: number; reference: number }
 }
 
 export interface BenchReport {

@@ -13,12 +13,13 @@ import { fileURLToPath } from 'node:url'
 import { parseSize } from '@brisk/core'
 import { BenchArgsError, parseBenchArgs, type BenchArgs } from './args.js'
 import { ask, startChild, stopChild, tasksetWorks } from './child.js'
+import { coreBetween, coreTimes, type CpuSample } from './cpu.js'
 import type { DataCacheJob, DataCacheReply } from './data-cache-process.js'
 import type { LoadJob, LoadReply, LoadResult, ServerCommand, ServerReply, ServerStats } from './protocol.js'
 import { deletePrefix, redisAnswers, redisUrl } from './redis-keys.js'
 import { renderMarkdown } from './report-markdown.js'
 import { renderSvg } from './report-svg.js'
-import type { BenchReport, ScenarioResult, VariantResult } from './results.js'
+import type { BenchReport, CpuFigures, RoundCpu, ScenarioResult, VariantResult } from './results.js'
 import {
   allScenarios,
   selectScenarios,
@@ -83,7 +84,7 @@ async function startServer(ctx: Context, variant: HttpVariant, spec: ServerSpec)
     const reply = await ask<ServerReply>(
       child,
       { type: 'start', spec } satisfies ServerCommand,
-      (r) => r.type !== 'stats',
+      (r) => r.type === 'listening' || r.type === 'error',
       START_TIMEOUT_MS,
     )
     if (reply.type === 'error') throw new Error(reply.message.split('\n')[0])
@@ -104,6 +105,74 @@ async function serverStats(server: RunningServer): Promise<ServerStats> {
   )
   if (reply.type !== 'stats') throw new Error('no stats')
   return reply.stats
+}
+
+async function serverCpu(server: RunningServer): Promise<CpuSample> {
+  const reply = await ask<ServerReply>(
+    server.child,
+    { type: 'cpu' } satisfies ServerCommand,
+    (r) => r.type === 'cpu',
+    30_000,
+  )
+  if (reply.type !== 'cpu') throw new Error('no cpu sample')
+  return reply.sample
+}
+
+/**
+ * One measured round: the server's CPU time sampled just before and just after autocannon's run
+ * (the window also holds the preflight request and two IPC round trips, a few ms), and each
+ * core's times from /proc/stat over the same window when the processes are pinned.
+ */
+async function measuredRound(
+  ctx: Context,
+  server: RunningServer,
+  job: LoadJob,
+): Promise<{ result: LoadResult; cpu: RoundCpu }> {
+  const coresBefore = ctx.pinned ? coreTimes() : undefined
+  const before = await serverCpu(server)
+  const result = await runLoad(ctx, job)
+  const after = await serverCpu(server)
+  const coresAfter = ctx.pinned ? coreTimes() : undefined
+  const cpu: RoundCpu = {
+    responses: result.responses,
+    serverCpu: after.cpu - before.cpu,
+    serverWall: after.wall - before.wall,
+    loadCpu: result.cpu.cpu,
+    loadWall: result.cpu.wall,
+  }
+  const core = (index: number) => {
+    const start = coresBefore?.[index]
+    const end = coresAfter?.[index]
+    return start === undefined || end === undefined ? undefined : coreBetween(start, end)
+  }
+  const serverCore = core(SERVER_CORE)
+  const loadCore = core(LOAD_CORE)
+  if (serverCore !== undefined) cpu.serverCore = serverCore
+  if (loadCore !== undefined) cpu.loadCore = loadCore
+  return { result, cpu }
+}
+
+/** Medians over the rounds of the server's CPU per response, its utilisation and autocannon's. */
+export function cpuFigures(rounds: readonly RoundCpu[]): CpuFigures | undefined {
+  if (rounds.length === 0 || rounds.some((r) => r.responses <= 0 || r.loadWall <= 0 || r.serverWall <= 0))
+    return undefined
+  const figures: CpuFigures = {
+    perResponse: median(rounds.map((r) => r.serverCpu / r.responses)),
+    server: median(rounds.map((r) => r.serverCpu / r.loadWall)),
+    load: median(rounds.map((r) => r.loadCpu / r.loadWall)),
+    rounds: [...rounds],
+  }
+  const share = (pick: (r: RoundCpu) => number | undefined): number | undefined => {
+    const values = rounds.map(pick)
+    return values.every((v) => v !== undefined) ? Math.max(0, median(values as number[])) : undefined
+  }
+  const other = share((r) => r.serverCore && (r.serverCore.busy - r.serverCpu) / r.serverWall)
+  const steal = share((r) => r.serverCore && r.serverCore.steal / r.serverWall)
+  const otherLoad = share((r) => r.loadCore && (r.loadCore.busy - r.loadCpu) / r.serverWall)
+  if (other !== undefined) figures.otherOnServerCore = other
+  if (steal !== undefined) figures.stealOnServerCore = steal
+  if (otherLoad !== undefined) figures.otherOnLoadCore = otherLoad
+  return figures
 }
 
 async function runLoad(ctx: Context, job: LoadJob): Promise<LoadResult> {
@@ -184,6 +253,7 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
   // Report order is the scenario's, whatever order the servers came up in.
   running.sort((a, b) => scenario.variants.indexOf(a.variant) - scenario.variants.indexOf(b.variant))
   const rounds = new Map<string, LoadResult[]>(running.map((server) => [server.variant.id, []]))
+  const cpuRounds = new Map<string, RoundCpu[]>(running.map((server) => [server.variant.id, []]))
   const before = new Map<string, ServerStats>()
   const after = new Map<string, ServerStats>()
   const failed = new Set<string>()
@@ -208,10 +278,15 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
     for (let round = 1; round <= args.repeats; round++) {
       for (const server of running) {
         await attempt(server, async () => {
-          const result = await runLoad(ctx, jobFor(scenario, server, args.duration, args.connections))
+          const job = jobFor(scenario, server, args.duration, args.connections)
+          const { result, cpu } = await measuredRound(ctx, server, job)
           rounds.get(server.variant.id)!.push(result)
+          cpuRounds.get(server.variant.id)!.push(cpu)
+          const percent = (part: number, whole: number): string => `${Math.round((100 * part) / whole)}%`
           log(
-            `  round ${round}/${args.repeats} ${server.variant.id}: ${Math.round(result.requestsPerSecond)} req/s`,
+            `  round ${round}/${args.repeats} ${server.variant.id}: ${Math.round(result.requestsPerSecond)} req/s, ` +
+              `server ${cpu.responses > 0 ? (cpu.serverCpu / cpu.responses).toFixed(1) : '–'} µs/response, ` +
+              `CPU server ${percent(cpu.serverCpu, cpu.loadWall)} autocannon ${percent(cpu.loadCpu, cpu.loadWall)}`,
           )
         })
       }
@@ -240,6 +315,8 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
     if (last.preflight.contentEncoding !== undefined) result.contentEncoding = last.preflight.contentEncoding
     if (last.preflight.cacheStatus !== undefined) result.cacheStatus = last.preflight.cacheStatus
     result.problems = problemsOf(measured, expectStatus)
+    const cpu = cpuFigures(cpuRounds.get(server.variant.id)!)
+    if (cpu !== undefined) result.cpu = cpu
     const start = before.get(server.variant.id)
     const end = after.get(server.variant.id)
     if (start !== undefined && end !== undefined) {
@@ -247,8 +324,10 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
       if (hits !== undefined) result.hitRatio = hits
       const bound = server.variant.server?.storeMaxSize
       if (bound !== undefined) {
+        const live = (stats: ServerStats): number => stats.heapUsed + stats.external
         result.memory = {
           rssGrowth: end.rss - server.started.rss,
+          liveGrowth: live(end) - live(server.started),
           storeBytes: end.gauges.storeBytes ?? 0,
           storeBound: parseSize(bound, 'storeMaxSize'),
         }
@@ -263,6 +342,11 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
       reference?.notMeasured === undefined ? reference?.perSecond : undefined,
     )
     if (value !== undefined) result.ratio = value
+    const capacity = ratio(
+      reference?.notMeasured === undefined ? reference?.cpu?.perResponse : undefined,
+      result.cpu?.perResponse,
+    )
+    if (capacity !== undefined) result.capacityRatio = capacity
     return result
   })
   return {
@@ -343,9 +427,14 @@ function revision(): string {
 
 function printScenario(result: ScenarioResult): void {
   for (const v of result.variants) {
+    const cpu =
+      v.cpu === undefined
+        ? ''
+        : `  ${v.cpu.perResponse.toFixed(1)} µs/resp (capacity ${v.capacityRatio?.toFixed(2) ?? '–'})` +
+          `  CPU server ${Math.round(v.cpu.server * 100)}% autocannon ${Math.round(v.cpu.load * 100)}%`
     const http =
       result.unit === 'req/s'
-        ? `  p50 ${v.latencyP50 ?? '–'} ms  p99 ${v.latencyP99 ?? '–'} ms  ${Math.round(v.bytesPerResponse ?? 0)} B/resp` +
+        ? `${cpu}  p50 ${v.latencyP50 ?? '–'} ms  p99 ${v.latencyP99 ?? '–'} ms  ${Math.round(v.bytesPerResponse ?? 0)} B/resp` +
           (v.hitRatio === undefined ? '' : `  hits ${(v.hitRatio * 100).toFixed(1)}%`)
         : ''
     const figure =
@@ -436,7 +525,10 @@ async function main(): Promise<void> {
   await writeFile(join(outDir, 'latest.svg'), renderSvg(report))
   log('\nTargets:')
   for (const target of report.targets)
-    log(`  ${target.verdict.padEnd(12)} ${target.measured?.toFixed(2) ?? '–'}× ${target.target}`)
+    log(
+      `  ${target.verdict.padEnd(12)} ${target.measured?.toFixed(2) ?? '–'}× ${target.target}` +
+        (target.judgedBy === undefined ? '' : ` (by ${target.judgedBy})`),
+    )
   log(`\nwrote ${join(outDir, 'latest')}.{json,md,svg}`)
 }
 

@@ -342,6 +342,17 @@ function scale(): HttpScenario {
       { storeMaxSize: SCALE_STORE_BOUND },
       { distinctKeys: n },
     )
+  // The RSS baseline: the same app under the same 100k-URL load, its store too small to keep a
+  // page (maxEntrySize is a quarter of 1 KB), so it renders, captures and drops every body.
+  const nostore = variant(
+    'keys-100k-nostore',
+    'brisk cache (memory, bounded to 1 KB: keeps no page), 100k distinct URLs',
+    'koa3',
+    'page',
+    'brisk-cache-memory',
+    { storeMaxSize: '1 KB' },
+    { distinctKeys: 100_000 },
+  )
   return {
     kind: 'http',
     name: 'scale-koa3',
@@ -349,7 +360,7 @@ function scale(): HttpScenario {
     title: `Hit ratio, throughput and RSS as distinct URLs grow (Koa 3, memory store bounded to ${SCALE_STORE_BOUND})`,
     reference: 'keys-1',
     load: PAGE,
-    variants: [keys(1, '1'), keys(1000, '1k'), keys(100_000, '100k')],
+    variants: [keys(1, '1'), keys(1000, '1k'), keys(100_000, '100k'), nostore],
   }
 }
 

@@ -1,17 +1,37 @@
-import type { ScenarioResult, TargetResult } from './results.js'
+import type { ScenarioResult, TargetResult, VariantResult } from './results.js'
+
+/**
+ * A server at or above this share of its core during the rounds counts as saturated: its
+ * req/s is what it can serve. Below it, the server waited for the load generator (or for
+ * something else) and its req/s says more about autocannon than about the server. Chosen
+ * before looking at the figures it judges; see "How to read the numbers" in bench/README.md.
+ */
+export const SATURATED = 0.9
+
+/** Other processes' share of a server's core (median over rounds) that the detail mentions. */
+const BUSY_CORE = 0.1
+
+/** What a target's ratio was computed from. */
+type Measurement = Omit<TargetResult, 'target' | 'verdict'> & { measured: number }
 
 /** A ratio the project promises, computed from the results of one run. */
 interface Target {
   target: string
-  /** Returns [measured ratio, how it was computed] or a reason it cannot be. */
-  measure(find: Finder): [number, string] | string
+  /** Returns the measurement or a reason it cannot be made. */
+  measure(find: Finder): Measurement | string
   /** True when the measured ratio meets the target. */
   met(measured: number): boolean
 }
 
-type Finder = (scenario: string, variant: string) => number | string
+type Finder = (scenario: string, variant: string) => Found | string
 
-/** A finder over results: the variant's median, or why it is missing. */
+/** A measured variant and the unit of its scenario. */
+interface Found {
+  variant: VariantResult
+  unit: ScenarioResult['unit']
+}
+
+/** A finder over results: the measured variant, or why it is missing. */
 function finder(results: readonly ScenarioResult[]): Finder {
   return (scenarioName, variantId) => {
     const scenario = results.find((s) => s.name === scenarioName)
@@ -22,23 +42,71 @@ function finder(results: readonly ScenarioResult[]): Finder {
     if (variant.notMeasured !== undefined) return `${scenarioName}/${variantId}: ${variant.notMeasured}`
     if (variant.problems.length > 0)
       return `${scenarioName}/${variantId} invalid: ${variant.problems.join('; ')}`
-    return variant.perSecond ?? `${scenarioName}/${variantId} has no number`
+    if (variant.perSecond === undefined) return `${scenarioName}/${variantId} has no number`
+    return { variant, unit: scenario.unit }
   }
 }
 
-/** Ratio of two variants' medians, with `max` over several denominators ("the faster of"). */
+const percent = (share: number): string => `${Math.round(share * 100)}%`
+
+/**
+ * Ratio of two variants, with "the faster of" several denominators. Both req/s and, where the
+ * servers' CPU was measured, CPU per response: the verdict keeps the req/s ratio when both
+ * servers were saturated (≥ {@link SATURATED} of their core), and otherwise uses the capacity
+ * ratio (the denominator's CPU µs per response / the numerator's), saying why.
+ */
 function versus(scenario: string, numerator: string, denominators: readonly string[]) {
-  return (find: Finder): [number, string] | string => {
-    const top = find(scenario, numerator)
-    if (typeof top === 'string') return top
-    let best: [string, number] | undefined
+  return (find: Finder): Measurement | string => {
+    const first = find(scenario, numerator)
+    if (typeof first === 'string') return first
+    const { variant: top, unit } = first
+    const others: VariantResult[] = []
     for (const id of denominators) {
-      const value = find(scenario, id)
-      if (typeof value === 'string') return value
-      if (best === undefined || value > best[1]) best = [id, value]
+      const found = find(scenario, id)
+      if (typeof found === 'string') return found
+      others.push(found.variant)
     }
-    const [id, value] = best!
-    return [top / value, `${numerator} ${round(top)} / ${id} ${round(value)} (${scenario})`]
+    const fastest = others.reduce((a, b) => (b.perSecond! > a.perSecond! ? b : a))
+    const throughputRatio = top.perSecond! / fastest.perSecond!
+    const perSecond = `${numerator} ${round(top.perSecond!)} / ${fastest.id} ${round(fastest.perSecond!)}`
+    const cheapest = others.every((v) => v.cpu !== undefined)
+      ? others.reduce((a, b) => (b.cpu!.perResponse < a.cpu!.perResponse ? b : a))
+      : undefined
+    if (top.cpu === undefined || cheapest?.cpu === undefined) {
+      return {
+        measured: throughputRatio,
+        throughputRatio,
+        judgedBy: unit,
+        detail: `${perSecond} (${scenario})`,
+      }
+    }
+    const capacityRatio = cheapest.cpu.perResponse / top.cpu.perResponse
+    const serverCpu = { variant: top.cpu.server, reference: cheapest.cpu.server }
+    const cpuText =
+      `CPU/response ${cheapest.id} ${cheapest.cpu.perResponse.toFixed(1)} µs / ${numerator} ${top.cpu.perResponse.toFixed(1)} µs` +
+      ` = ${capacityRatio.toFixed(2)}×`
+    const utilisation =
+      `server CPU ${numerator} ${percent(top.cpu.server)}, ${cheapest.id} ${percent(cheapest.cpu.server)}; ` +
+      `autocannon ${percent(top.cpu.load)}, ${percent(cheapest.cpu.load)}`
+    const unsaturated = [top, cheapest].filter((v) => v.cpu!.server < SATURATED).map((v) => v.id)
+    const judgedBy = unsaturated.length === 0 ? 'req/s' : 'CPU per response'
+    const why =
+      judgedBy === 'req/s'
+        ? `both servers saturated: judged by req/s`
+        : `${unsaturated.join(' and ')} below ${percent(SATURATED)} CPU: judged by CPU per response`
+    // The machine is shared: say when something else took a visible share of a server's core.
+    const busy = [top, cheapest]
+      .filter((v) => (v.cpu!.otherOnServerCore ?? 0) >= BUSY_CORE)
+      .map((v) => `${v.id} ${percent(v.cpu!.otherOnServerCore!)}`)
+    const caveat = busy.length === 0 ? '' : `; ⚠ others on the server's core: ${busy.join(', ')}`
+    return {
+      measured: judgedBy === 'req/s' ? throughputRatio : capacityRatio,
+      throughputRatio,
+      capacityRatio,
+      serverCpu,
+      judgedBy,
+      detail: `${perSecond} req/s = ${throughputRatio.toFixed(2)}×; ${cpuText}; ${utilisation}; ${why}${caveat} (${scenario})`,
+    }
   }
 }
 
@@ -47,16 +115,19 @@ function round(value: number): string {
 }
 
 /**
- * The memory store's share of RSS: RSS growth of the 100k-key server minus that of the 1-key
- * server (same app, same load, same run, a store holding one page), over the store's bound.
- * The 1-key server's growth is what the framework, JIT and sockets take anyway.
+ * The memory store's share of RSS: RSS growth of the server holding 100k URLs' pages minus that
+ * of the same server under the same 100k-URL load whose store keeps nothing (it renders every
+ * page, allocates and drops the same bodies, runs the same cache code), over the store's bound.
+ * The live growth (V8 heap used + external, after forced GCs) is reported beside it: it is
+ * what the store's objects hold; RSS beyond it is memory the allocators keep.
  */
 function rssRatio(results: readonly ScenarioResult[]) {
-  return (): [number, string] | string => {
+  return (): Measurement | string => {
     const scale = results.find((s) => s.name === 'scale-koa3')
     const full = scale?.variants.find((v) => v.id === 'keys-100k')
-    const base = scale?.variants.find((v) => v.id === 'keys-1')
-    if (full === undefined || base === undefined) return 'scale-koa3 keys-100k and keys-1 not both run'
+    const base = scale?.variants.find((v) => v.id === 'keys-100k-nostore')
+    if (full === undefined || base === undefined)
+      return 'scale-koa3 keys-100k and keys-100k-nostore not both run'
     if (full.notMeasured !== undefined) return full.notMeasured
     if (base.notMeasured !== undefined) return base.notMeasured
     if (full.memory === undefined || base.memory === undefined) return 'no memory figures reported'
@@ -65,11 +136,15 @@ function rssRatio(results: readonly ScenarioResult[]) {
     if (storeBytes < 0.9 * storeBound) return `store not full (${storeBytes} of ${storeBound} bytes)`
     const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`
     const growth = full.memory.rssGrowth - base.memory.rssGrowth
-    return [
-      growth / storeBound,
-      `RSS growth ${mb(full.memory.rssGrowth)} at 100k keys − ${mb(base.memory.rssGrowth)} at 1 key = ` +
-        `${mb(growth)} / bound ${mb(storeBound)} (store accounts ${mb(storeBytes)})`,
-    ]
+    const live = full.memory.liveGrowth - base.memory.liveGrowth
+    return {
+      measured: growth / storeBound,
+      judgedBy: 'RSS',
+      detail:
+        `RSS growth ${mb(full.memory.rssGrowth)} at 100k keys − ${mb(base.memory.rssGrowth)} with a store keeping nothing = ` +
+        `${mb(growth)} / bound ${mb(storeBound)} (store accounts ${mb(storeBytes)}; live heap + external ` +
+        `${mb(live)} = ${(live / storeBound).toFixed(2)}× the bound)`,
+    }
   }
 }
 
@@ -188,7 +263,6 @@ export function evaluateTargets(results: readonly ScenarioResult[]): TargetResul
     const outcome = measure(find)
     if (typeof outcome === 'string')
       return { target, measured: undefined, verdict: `not measured: ${outcome}`, detail: '' }
-    const [measured, detail] = outcome
-    return { target, measured, verdict: met(measured) ? 'met' : 'missed', detail }
+    return { target, ...outcome, verdict: met(outcome.measured) ? 'met' : 'missed' }
   })
 }

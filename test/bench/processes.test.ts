@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { ChildProcess } from 'node:child_process'
 import { ask, startChild, stopChild, tasksetWorks } from '../../bench/src/child.js'
 import type { LoadReply, ServerReply } from '../../bench/src/protocol.js'
-import { problemsOf } from '../../bench/src/run.js'
+import { cpuFigures, problemsOf } from '../../bench/src/run.js'
+import type { RoundCpu } from '../../bench/src/results.js'
 import type { LoadResult } from '../../bench/src/protocol.js'
 
 const children: ChildProcess[] = []
@@ -27,6 +28,12 @@ describe('the server and load processes', () => {
     expect(listening.type).toBe('listening')
     if (listening.type !== 'listening') return
     expect(listening.stats.rss).toBeGreaterThan(0)
+    const cpu = async () => {
+      const reply = await ask<ServerReply>(server, { type: 'cpu' }, (r) => r.type === 'cpu', 30_000)
+      if (reply.type !== 'cpu') throw new Error(reply.type)
+      return reply.sample
+    }
+    const before = await cpu()
 
     const job = {
       url: `http://127.0.0.1:${listening.port}`,
@@ -45,6 +52,14 @@ describe('the server and load processes', () => {
     expect(result.responses).toBeGreaterThan(0)
     expect(Object.keys(result.statusCodes)).toEqual(['200'])
     expect(result.errors).toBe(0)
+    // Both processes report the CPU they spent: the server's grows with the responses it wrote,
+    // autocannon's over a wall time close to the job's second.
+    const after = await cpu()
+    expect(after.cpu).toBeGreaterThan(before.cpu)
+    expect(after.wall - before.wall).toBeGreaterThanOrEqual(900_000)
+    expect(result.cpu.cpu).toBeGreaterThan(0)
+    expect(result.cpu.wall).toBeGreaterThan(900_000)
+    expect(result.cpu.wall).toBeLessThan(5_000_000)
 
     await stopChild(server, { type: 'stop' })
     expect(server.exitCode).toBe(0)
@@ -89,6 +104,7 @@ function round(more: Partial<LoadResult>): LoadResult {
       cacheStatus: undefined,
       etag: undefined,
     },
+    cpu: { cpu: 900_000, wall: 1_000_000 },
     ...more,
   }
 }
@@ -114,5 +130,41 @@ describe('problemsOf', () => {
       '1× status 200 (expected 304)',
       '1× status preflight 200 (expected 304)',
     ])
+  })
+})
+
+describe('cpuFigures', () => {
+  const cpuRound = (more: Partial<RoundCpu>): RoundCpu => ({
+    responses: 10_000,
+    serverCpu: 500_000,
+    serverWall: 1_010_000,
+    loadCpu: 990_000,
+    loadWall: 1_000_000,
+    ...more,
+  })
+
+  it("gives the medians of CPU per response and of each side's utilisation", () => {
+    const figures = cpuFigures([
+      cpuRound({}),
+      cpuRound({ serverCpu: 600_000 }),
+      cpuRound({ serverCpu: 400_000, loadCpu: 800_000 }),
+    ])
+    expect(figures).toMatchObject({ perResponse: 50, server: 0.5, load: 0.99 })
+    expect(figures?.rounds).toHaveLength(3)
+    expect(figures?.otherOnServerCore).toBeUndefined()
+  })
+
+  it("reads what else ran on each core from the cores' busy time", () => {
+    const core = { busy: 803_000, idle: 200_000, steal: 101_000 }
+    const figures = cpuFigures([cpuRound({ serverCore: core, loadCore: { ...core, busy: 1_000_000 } })])
+    // 803 ms busy on the server's core, 500 ms of it the server's, over a 1.01 s window.
+    expect(figures?.otherOnServerCore).toBeCloseTo(0.3, 5)
+    expect(figures?.stealOnServerCore).toBeCloseTo(0.1, 5)
+    expect(figures?.otherOnLoadCore).toBeCloseTo(0.01, 2)
+  })
+
+  it('gives nothing for rounds without responses', () => {
+    expect(cpuFigures([cpuRound({ responses: 0 })])).toBeUndefined()
+    expect(cpuFigures([])).toBeUndefined()
   })
 })

@@ -69,8 +69,39 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('Not measured: example blog not ready.')
   })
 
-  it('lists the targets with their verdict', () => {
-    expect(markdown).toContain('| T \\| x | 2.50× | met | a / b |')
+  it('lists the targets with their verdict, the figure judged and both ratios', () => {
+    expect(markdown).toContain('| T \\| x | 2.50× | met | – | – | – | – | a / b |')
+    const judged = renderMarkdown({
+      ...sample,
+      targets: [
+        {
+          target: 'T',
+          measured: 2,
+          verdict: 'met',
+          detail: 'd',
+          judgedBy: 'CPU per response',
+          throughputRatio: 0.9,
+          capacityRatio: 2,
+          serverCpu: { variant: 0.6, reference: 0.99 },
+        },
+      ],
+    })
+    expect(judged).toContain('| T | 2.00× | met | CPU per response | 0.90× | 2.00× | 60%, 99% | d |')
+  })
+
+  it("gives each variant's server CPU per response, capacity ratio and both sides' CPU", () => {
+    const withCpu = renderMarkdown(
+      report([
+        scenario('cache-hits-koa3', 'prebuilt', [
+          measured('prebuilt', 10_000, {
+            capacityRatio: 1,
+            cpu: { perResponse: 41.26, server: 0.97, load: 0.62, otherOnServerCore: 0.12, rounds: [] },
+          }),
+        ]),
+      ]),
+    )
+    expect(withCpu).toContain('| 41.26 | 1.00× | 97% | 62% |')
+    expect(withCpu).toContain("others on the server's core (processes, interrupts): 12%")
   })
 
   it('warns that a quick run is not to be quoted', () => {

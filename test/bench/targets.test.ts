@@ -44,6 +44,8 @@ describe('evaluateTargets', () => {
       measured: 3,
       verdict: 'met',
       detail: 'brisk-memory 12000 / koa-cash 4000 (cache-hits-koa3)',
+      judgedBy: 'req/s',
+      throughputRatio: 3,
     })
   })
 
@@ -100,30 +102,111 @@ describe('evaluateTargets', () => {
     )
   })
 
-  it('judges the store by the RSS it adds over the 1-key server, only once the store is full', () => {
+  it('judges the store by the RSS it adds over the same load with a store keeping nothing, once full', () => {
     const bound = 64 * 1048576
     const scale = (storeBytes: number, rssGrowth: number) => [
       scenario('scale-koa3', 'keys-1', [
+        // The 1-key server is the throughput reference, not the memory baseline.
         measured('keys-1', 1000, {
-          memory: { rssGrowth: 0.25 * bound, storeBytes: 50_000, storeBound: bound },
+          memory: { rssGrowth: 0, liveGrowth: 0, storeBytes: 50_000, storeBound: bound },
         }),
-        measured('keys-100k', 1000, { memory: { rssGrowth, storeBytes, storeBound: bound } }),
+        measured('keys-100k-nostore', 1000, {
+          memory: { rssGrowth: 0.25 * bound, liveGrowth: 0.01 * bound, storeBytes: 0, storeBound: 1024 },
+        }),
+        measured('keys-100k', 1000, {
+          memory: { rssGrowth, liveGrowth: 1.01 * bound, storeBytes, storeBound: bound },
+        }),
       ]),
     ]
-    expect(verdictOf(RSS, scale(bound, 1.35 * bound))).toMatchObject({ measured: 1.1, verdict: 'met' })
+    expect(verdictOf(RSS, scale(bound, 1.35 * bound))).toMatchObject({
+      measured: 1.1,
+      verdict: 'met',
+      judgedBy: 'RSS',
+    })
     expect(verdictOf(RSS, scale(bound, 1.5 * bound))).toMatchObject({ measured: 1.25, verdict: 'missed' })
+    expect(verdictOf(RSS, scale(bound, 1.5 * bound)).detail).toContain(
+      'live heap + external 64.0 MB = 1.00× the bound',
+    )
     expect(verdictOf(RSS, scale(bound / 2, bound)).verdict).toBe(
       `not measured: store not full (${bound / 2} of ${bound} bytes)`,
     )
   })
 
-  it('does not judge RSS without the 1-key baseline', () => {
+  it('does not judge RSS without the baseline that keeps nothing', () => {
     const bound = 1048576
+    const memory = { rssGrowth: bound, liveGrowth: bound, storeBytes: bound, storeBound: bound }
     const results = [
       scenario('scale-koa3', 'keys-1', [
-        measured('keys-100k', 1000, { memory: { rssGrowth: bound, storeBytes: bound, storeBound: bound } }),
+        measured('keys-1', 1000, { memory }),
+        measured('keys-100k', 1000, { memory }),
       ]),
     ]
-    expect(verdictOf(RSS, results).verdict).toBe('not measured: scale-koa3 keys-100k and keys-1 not both run')
+    expect(verdictOf(RSS, results).verdict).toBe(
+      'not measured: scale-koa3 keys-100k and keys-100k-nostore not both run',
+    )
+  })
+
+  describe("throughput targets with the servers' CPU", () => {
+    const cpu = (perResponse: number, server: number, load = 0.99) => ({
+      cpu: { perResponse, server, load, rounds: [] },
+    })
+    const koa = (prebuilt: object, memory: object) => [
+      scenario('cache-hits-koa3', 'prebuilt', [
+        measured('prebuilt', 10_000, prebuilt),
+        measured('brisk-memory', 9000, memory),
+      ]),
+    ]
+
+    it('keeps the req/s verdict when both servers were saturated', () => {
+      const found = verdictOf(KOA_VS_BARE, koa(cpu(95, 0.95), cpu(50, 0.92)))
+      expect(found).toMatchObject({
+        measured: 0.9,
+        verdict: 'missed',
+        judgedBy: 'req/s',
+        throughputRatio: 0.9,
+        capacityRatio: 1.9,
+        serverCpu: { variant: 0.92, reference: 0.95 },
+      })
+      expect(found.detail).toContain('both servers saturated: judged by req/s')
+    })
+
+    it('judges by CPU per response when a server was not saturated, and says which', () => {
+      // The variant serves 0.9x the reference's req/s, but its server idled 40% of the time
+      // while autocannon ran flat out: each response cost it half the CPU.
+      const found = verdictOf(KOA_VS_BARE, koa(cpu(100, 0.99), cpu(50, 0.6)))
+      expect(found).toMatchObject({
+        measured: 2,
+        verdict: 'met',
+        judgedBy: 'CPU per response',
+        throughputRatio: 0.9,
+        capacityRatio: 2,
+      })
+      expect(found.detail).toContain('brisk-memory below 90% CPU: judged by CPU per response')
+      expect(found.detail).toContain('CPU/response prebuilt 100.0 µs / brisk-memory 50.0 µs = 2.00×')
+    })
+
+    it('misses by CPU per response when the variant costs more CPU, whatever its req/s', () => {
+      const found = verdictOf(KOA_VS_BARE, koa(cpu(40, 0.7), cpu(50, 0.8)))
+      expect(found).toMatchObject({ measured: 0.8, verdict: 'missed', judgedBy: 'CPU per response' })
+      expect(found.detail).toContain('brisk-memory and prebuilt below 90% CPU')
+    })
+
+    it("warns when other processes took a share of a server's core", () => {
+      const busy = { cpu: { perResponse: 100, server: 0.7, load: 0.5, otherOnServerCore: 0.25, rounds: [] } }
+      const found = verdictOf(KOA_VS_BARE, koa(busy, cpu(50, 0.6)))
+      expect(found.detail).toContain("⚠ others on the server's core: prebuilt 25%")
+      expect(verdictOf(KOA_VS_BARE, koa(cpu(100, 0.7), cpu(50, 0.6))).detail).not.toContain('⚠')
+    })
+
+    it('treats 90% as saturated', () => {
+      expect(verdictOf(KOA_VS_BARE, koa(cpu(100, 0.9), cpu(50, 0.9))).judgedBy).toBe('req/s')
+      expect(verdictOf(KOA_VS_BARE, koa(cpu(100, 0.9), cpu(50, 0.899))).judgedBy).toBe('CPU per response')
+    })
+
+    it('judges by req/s when the CPU was not measured', () => {
+      const found = verdictOf(KOA_VS_BARE, koa({}, cpu(50, 0.5)))
+      expect(found).toMatchObject({ measured: 0.9, judgedBy: 'req/s' })
+      expect(found.capacityRatio).toBeUndefined()
+    })
   })
 })
