@@ -88,7 +88,7 @@ export interface TargetResult {
   verdict: string
   detail: string
   /** Which figure `measured` is: the req/s ratio, or the CPU-per-response (capacity) ratio. */
-  judgedBy?: 'req/s' | 'CPU per response' | 'RSS' | 'ops/s'
+  judgedBy?: 'req/s' | 'CPU per response' | 'ops/s' | 'RSS' | 'live memory'
   /** The two ratios of a throughput target, whichever was judged. */
   throughputRatio?: number
   capacityRatio?: number

@@ -125,8 +125,19 @@ describe('evaluateTargets', () => {
     })
     expect(verdictOf(RSS, scale(bound, 1.5 * bound))).toMatchObject({ measured: 1.25, verdict: 'missed' })
     expect(verdictOf(RSS, scale(bound, 1.5 * bound)).detail).toContain(
-      'live heap + external 64.0 MB = 1.00× the bound',
+      'RSS growth 96.0 MB at 100k keys − 16.0 MB with a store keeping nothing = 80.0 MB = 1.25×; ' +
+        'live heap + external 64.0 MB = 1.00×',
     )
+    expect(verdictOf(RSS, scale(bound, 1.5 * bound)).detail).toContain(
+      'over the 1-URL server instead (0.0 MB): 96.0 MB = 1.50×',
+    )
+    // RSS growth below what the store keeps alive (it reused memory the baseline's allocator
+    // held): the live figure is judged, a store cannot cost less than its live bytes.
+    expect(verdictOf(RSS, scale(bound, 0.5 * bound))).toMatchObject({
+      measured: 1,
+      verdict: 'met',
+      judgedBy: 'live memory',
+    })
     expect(verdictOf(RSS, scale(bound / 2, bound)).verdict).toBe(
       `not measured: store not full (${bound / 2} of ${bound} bytes)`,
     )
