@@ -46,8 +46,12 @@ export function refreshInBackground(
     const value = raw.headers[name]
     if (value !== undefined && !DROPPED.has(name)) headers[name] = value
   }
+  // Over TLS the app must see TLS again (req.protocol, secure cookies, an HTTPS redirect),
+  // or a refresh of an https page could store the app's redirect to https in its place.
+  const encrypted = (raw.socket as { encrypted?: boolean } | null)?.encrypted === true
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     bindHints(req, { refresh: true })
+    if (encrypted) (req.socket as { encrypted?: boolean }).encrypted = true
     try {
       const result = listener(req, res)
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
