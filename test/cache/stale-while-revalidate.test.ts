@@ -164,6 +164,23 @@ const variants: Variant[] = [
       },
     },
     {
+      name: `${name} middleware in a sub-app mounted through a Router`,
+      path: '/blog/page',
+      build: (r, time, metrics) => {
+        // No parent chain to walk: the refresh must enter through the server's own listener.
+        const sub = makeApp()
+        sub.set('trust proxy', 'loopback')
+        sub.use(briskExpress.stack(stackOptions(time, metrics)))
+        sub.use(expressApp(makeApp, r))
+        const router = makeApp.Router()
+        router.use('/blog', sub)
+        const top = makeApp()
+        top.set('trust proxy', 'loopback')
+        top.use(router)
+        return top
+      },
+    },
+    {
       name: `${name} front`,
       path: '/page',
       build: (r, time, metrics) => briskExpress.front(expressApp(makeApp, r), stackOptions(time, metrics)),

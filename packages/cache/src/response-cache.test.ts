@@ -690,6 +690,31 @@ describe('cache()', () => {
       expect(await bodyText(other)).toBe('page')
     })
 
+    it("still answers the client's precondition with 304 when the app's answer is not stored", async () => {
+      const t = setup({}, () => ok('mine', { 'cache-control': 'private', etag: '"m1"' }))
+      const res = await t.run(request('/page', { 'if-none-match': '"m1"' }))
+      expect(res.status).toBe(304)
+      expect(res.body).toBeNull()
+      expect(res.headers.etag).toBe('"m1"')
+    })
+
+    it('drops the stale entry when its refresh may no longer be stored', async () => {
+      const t = setup({}, () => ok('v1', { 'cache-control': 'max-age=10, stale-while-revalidate=3600' }))
+      await t.run()
+      t.clock.advance(20_000)
+      t.setHandler(() => ok('taken down', { 'cache-control': 'no-store' }))
+      const deleted = new Promise<void>((resolve) => {
+        const original = t.store.delete.bind(t.store)
+        t.store.delete = async (key: string) => {
+          await original(key)
+          resolve()
+        }
+      })
+      await t.run(request('/page', {}, 'GET', { refresh: true }))
+      await deleted
+      expect(await bodyText(await t.run())).toBe('taken down')
+    })
+
     it('never answers its own refresh from the store, even while the entry is fresh', async () => {
       const t = setup()
       await t.run()

@@ -77,8 +77,6 @@ const EMPTY = Buffer.alloc(0)
 const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary']
 // How long a process waits between looks at the store while another process holds the fetch lock.
 const PEER_POLL_MS = [10, 20, 40, 80, 160, 250]
-// How long a background refresh holds off the next one when coalescing is off.
-const DEFAULT_REFRESH_BOUND_MS = 5000
 
 /**
  * A shared HTTP cache in front of the app (RFC 9111), storing whole responses and serving hits
@@ -215,6 +213,40 @@ export function cache(options: CacheOptions = {}): ResponseCache {
    * confirmed it (304) or failed within stale-if-error.
    */
   const forward = async (
+    clientReq: BriskRequest,
+    next: BriskNext,
+    primaryKey: string,
+    marker: VaryMeta | undefined,
+    fwd: ForwardReason,
+    authenticated: boolean,
+    stale: StaleEntry | undefined,
+  ): Promise<Forwarded> => {
+    const forwarded = await forwardToApp(clientReq, next, primaryKey, marker, fwd, authenticated, stale)
+    const res = forwarded.response
+    if (
+      stale === undefined &&
+      res.status === 200 &&
+      clientReq.method === 'GET' &&
+      hasPreconditions(clientReq.headers) &&
+      fresh(clientReq.headers, {
+        etag: headerValue(res.headers, 'etag'),
+        'last-modified': headerValue(res.headers, 'last-modified'),
+      })
+    ) {
+      // The app was asked without the client's preconditions and its answer was not stored: the
+      // client still gets the 304 its validators earn (RFC 9110 §13.2.2).
+      if (res.body !== null && !Buffer.isBuffer(res.body)) res.body.destroy()
+      const headers: BriskHeaders = {}
+      for (const field of [...NOT_MODIFIED_FIELDS, 'cache-status']) {
+        const value = res.headers[field]
+        if (value !== undefined) headers[field] = value
+      }
+      return { response: { status: 304, headers, body: null }, outcome: forwarded.outcome }
+    }
+    return forwarded
+  }
+
+  const forwardToApp = async (
     clientReq: BriskRequest,
     next: BriskNext,
     primaryKey: string,
@@ -508,18 +540,17 @@ export function cache(options: CacheOptions = {}): ResponseCache {
    * stale-while-revalidate (RFC 5861 §3) where the adapter can re-enter the app (`req.refresh`):
    * a copy of the request goes through the whole app in the background, where this cache sees
    * it as a refresh (`hints.refresh`), forwards it and stores the answer; every request meanwhile,
-   * this one included, is answered stale at once. A refresh slower than the coalesce timeout
-   * lets the next stale request start another.
+   * this one included, is answered stale at once.
    */
   const refreshInBackground = (storeKey: string, refresh: () => Promise<void>): void => {
+    // The slot is held until the refresh ends (the adapters end it by REFRESH_DEADLINE_MS), so a
+    // slow app gets one refresh at a time, not one more per coalesce timeout.
     const settle = coalescer.lead(storeKey)
     metrics.inc('cache.refresh')
-    const timer = setTimeout(() => settle(undefined), o.coalesceTimeout ?? DEFAULT_REFRESH_BOUND_MS)
-    timer.unref?.()
-    void refresh().then(() => {
-      clearTimeout(timer)
-      settle(undefined)
-    })
+    refresh().then(
+      () => settle(undefined),
+      () => settle(undefined),
+    )
   }
 
   /**
@@ -592,7 +623,19 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       // A refresh this cache started: never answered from the store; forwarded (conditionally
       // on the stored validators when there is an entry) and stored.
       const stale = found.kind === 'hit' ? { entry: found.entry, storeKey: found.storeKey } : undefined
-      return (await forward(req, next, primaryKey, found.marker, 'stale', authenticated, stale)).response
+      const refreshed = await forward(req, next, primaryKey, found.marker, 'stale', authenticated, stale)
+      const response = refreshed.response
+      if (stale !== undefined && response.status < 500) {
+        // The app's answer may no longer be stored (it now says no-store, a takedown): the stale
+        // entry must not go on answering every client for the rest of its window. (A streamed
+        // answer settles its outcome only once written, so this is not awaited.)
+        void refreshed.outcome
+          .then(async (outcome) => {
+            if (outcome === undefined) await store.delete(stale.storeKey)
+          })
+          .catch(storeFault)
+      }
+      return response
     }
 
     if (found.kind === 'miss') {
@@ -626,7 +669,8 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       }
       if (-remaining < meta.staleWhileRevalidate) {
         if (method === 'GET' && coalescer.inFlight(stale.storeKey) === undefined) {
-          const refresh = req.refresh
+          // A refresh carries no credentials: an authenticated request refreshes in its own exchange.
+          const refresh = authenticated ? undefined : req.refresh
           if (refresh === undefined) {
             return refreshStale(req, next, primaryKey, found.marker, authenticated, stale)
           }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { markAdmitted } from './admitted-fields.js'
 import { snapshotHeaders } from './capture-response.js'
 import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 
@@ -21,9 +22,13 @@ export interface AdmissionMiddleware extends BriskMiddleware {
   readonly admit: AdmitFunction
 }
 
-/** Whether `middleware` declares that it only admits (see {@link AdmissionMiddleware}). */
+// Branded, not duck-typed: a wrapper made with Object.assign(wrapper, limiter) copies `admit`
+// but must still run as the wrapper it is.
+const admissions = new WeakSet<BriskMiddleware>()
+
+/** Whether `middleware` is exactly one built by {@link admissionMiddleware}. */
 export function isAdmission(middleware: BriskMiddleware): middleware is AdmissionMiddleware {
-  return typeof (middleware as Partial<AdmissionMiddleware>).admit === 'function'
+  return admissions.has(middleware)
 }
 
 /**
@@ -51,7 +56,9 @@ export function admissionMiddleware<T extends object = object>(
     }
     return response
   }
-  return Object.assign(middleware, extra, { admit }) as AdmissionMiddleware & T
+  const built = Object.assign(middleware, extra, { admit }) as AdmissionMiddleware & T
+  admissions.add(built)
+  return built
 }
 
 /**
@@ -67,6 +74,7 @@ export function setAdmissionHeaders(
     const value = headers[name]
     if (value !== undefined) res.setHeader(name, value)
   }
+  markAdmitted(res, Object.keys(headers))
 }
 
 /**
@@ -75,8 +83,16 @@ export function setAdmissionHeaders(
  * read the 429), the answer's own fields win.
  */
 export function withEarlierHeaders(res: ServerResponse, response: BriskResponse): BriskResponse {
-  return { ...response, headers: { ...snapshotHeaders(res), ...response.headers } }
+  const earlier = snapshotHeaders(res)
+  for (const name in earlier) {
+    // Caching and representation fields were meant for the app's answer, not this refusal:
+    // a CDN must not keep one client's 429 (RFC 9213 CDN-Cache-Control, Surrogate-Control).
+    if (NOT_FOR_REFUSALS.test(name)) delete earlier[name]
+  }
+  return { ...response, headers: { ...earlier, ...response.headers } }
 }
+
+const NOT_FOR_REFUSALS = /cache-control$|^surrogate-control$|^expires$|^etag$|^last-modified$|^content-/
 
 /** Whether an admit result is already settled (the synchronous path adapters take without a promise). */
 export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

@@ -14,7 +14,16 @@ export type RefreshVia = (raw: IncomingMessage) => RefreshListener | undefined
 
 // Fields that made the client's request conditional or carried a body: a refresh asks for the
 // full representation, and only a GET is ever refreshed.
+// Cookie and Authorization too: only responses shared by every client are refreshed, and a
+// refresh must not spend a client's credentials (a rotating session token whose new value would
+// be thrown away with the refresh's response).
 const DROPPED = new Set([
+  'cookie',
+  'authorization',
+  'range',
+  'connection',
+  'upgrade',
+  'te',
   'if-none-match',
   'if-modified-since',
   'if-match',
@@ -24,6 +33,17 @@ const DROPPED = new Set([
   'transfer-encoding',
   'expect',
 ])
+
+/**
+ * The listener of the server the request came in on, when it has exactly one: the whole app as
+ * the client reached it, whatever mounted what (a sub-app behind a Router or a wrapper has no
+ * `parent` chain to walk). Undefined otherwise: the cache then refreshes in the client's request.
+ */
+export const serverListener: RefreshVia = (raw) => {
+  const server = (raw.socket as { server?: { listeners(event: string): unknown[] } } | null)?.server
+  const listeners = server?.listeners('request')
+  return listeners?.length === 1 ? (listeners[0] as RefreshListener) : undefined
+}
 
 /**
  * Sends a GET like `raw` through `listener` in the background, as brisk's own refresh
@@ -50,6 +70,8 @@ export function refreshInBackground(
   // or a refresh of an https page could store the app's redirect to https in its place.
   const encrypted = (raw.socket as { encrypted?: boolean } | null)?.encrypted === true
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    // The injector normalizes the target (`%22`, dot segments); the cache key is the client's.
+    req.url = url
     bindHints(req, { refresh: true })
     if (encrypted) (req.socket as { encrypted?: boolean }).encrypted = true
     try {
@@ -61,14 +83,33 @@ export function refreshInBackground(
       endFailed(res)
     }
   }
-  const options: Parameters<typeof inject>[1] = { method: 'GET', url, headers }
+  // The body streams and is discarded as it comes (a page grown past what the cache stores is
+  // never buffered here), and the whole refresh ends by the deadline whatever the app does.
+  const signal = AbortSignal.timeout(REFRESH_DEADLINE_MS)
+  const options: Parameters<typeof inject>[1] = {
+    method: 'GET',
+    url,
+    headers,
+    payloadAsStream: true,
+    signal,
+  }
   const remoteAddress = raw.socket?.remoteAddress
   if (remoteAddress !== undefined) options.remoteAddress = remoteAddress
-  return inject(dispatch, options).then(
-    () => undefined,
-    () => undefined,
-  )
+  return new Promise<void>((resolve) => {
+    const done = (): void => resolve()
+    signal.addEventListener('abort', done, { once: true })
+    inject(dispatch, options).then((response) => {
+      const body = response.stream()
+      body.once('end', done)
+      body.once('close', done)
+      body.once('error', done)
+      body.resume()
+    }, done)
+  })
 }
+
+/** How long a background refresh may take, body included, before it is given up. */
+export const REFRESH_DEADLINE_MS = 30_000
 
 /** A bare listener that threw: the synthetic response must still end, or the refresh never settles. */
 function endFailed(res: ServerResponse): void {

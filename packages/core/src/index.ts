@@ -36,7 +36,13 @@ export {
 export { appendVary, headerValue } from './headers.js'
 export { deltaSeconds, parseCacheControl, type CacheControlDirectives } from './cache-control.js'
 export { applyDerivedRequest, createBriskRequest, type NodeRequestInfo } from './node-request.js'
-export { refreshInBackground, type RefreshListener, type RefreshVia } from './background-refresh.js'
+export {
+  refreshInBackground,
+  REFRESH_DEADLINE_MS,
+  serverListener,
+  type RefreshListener,
+  type RefreshVia,
+} from './background-refresh.js'
 export {
   captureResponse,
   snapshotHeaders,

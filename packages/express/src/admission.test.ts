@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module'
 import { ServerResponse } from 'node:http'
-import { admissionMiddleware, BriskMetrics, type Admission } from '@brisk/core'
+import { admissionMiddleware, BriskMetrics, type Admission, type BriskMiddleware } from '@brisk/core'
+import { rateLimit as coreRateLimit } from '@brisk/ratelimit'
 import express from 'express'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { rateLimit } from './concerns.js'
+import { cache, rateLimit } from './concerns.js'
 import { toExpress } from './to-express.js'
 
 const express4 = createRequire(import.meta.url)('express4') as typeof express
@@ -48,6 +49,33 @@ describe.each([
     expect(refused.headers['retry-after']).toMatch(/^\d+$/)
     expect(refused.headers['cache-control']).toBe('no-store')
     expect(refused.text).toBe('Too Many Requests')
+  })
+
+  it("keeps each client's own fields apart from what a later cache() stores and replays", async () => {
+    const app = makeApp()
+    app.set('etag', false)
+    app.use(
+      rateLimit({
+        limit: 100,
+        window: '1m',
+        key: (req) => String(req.headers['x-client']),
+        metrics: new BriskMetrics(),
+      }),
+    )
+    app.use(cache({ ttl: '1m', metrics: new BriskMetrics() }))
+    app.get('/', (_req, res) => void res.type('html').send('<p>page</p>'))
+    for (let i = 0; i < 3; i++) await request(app).get('/').set('x-client', 'a').expect(200)
+    const hit = await request(app).get('/').set('x-client', 'b').expect(200)
+    expect(hit.headers['cache-status']).toMatch(/hit/)
+    expect(hit.headers.ratelimit).toMatch(/^"default";r=99;t=\d+$/)
+  })
+
+  it("runs a wrapper that copied the limiter's properties as the wrapper", async () => {
+    const limiter = coreRateLimit({ limit: 1, window: '1m', metrics: new BriskMetrics() })
+    const onlyApi: BriskMiddleware = (req, next) => (req.url.startsWith('/api') ? limiter(req, next) : next())
+    const app = appWith(toExpress(Object.assign(onlyApi, limiter)))
+    await request(app).get('/').expect(200)
+    await request(app).get('/').expect(200)
   })
 
   it('leaves errors of the route to Express', async () => {

@@ -10,6 +10,7 @@ import {
   isAdmission,
   isPromise,
   parseSize,
+  serverListener,
   setAdmissionHeaders,
   withEarlierHeaders,
   writeResponse,
@@ -32,25 +33,6 @@ export interface ExpressAdapterOptions {
 interface ExpressRequest extends IncomingMessage {
   ip?: string | undefined
   originalUrl?: string
-  app?: ExpressApp
-}
-
-/** An Express application as a listener; `parent` is the app a sub-app is mounted on. */
-interface ExpressApp {
-  (req: IncomingMessage, res: ServerResponse): unknown
-  parent?: ExpressApp
-}
-
-/**
- * A stale-while-revalidate refresh re-enters the whole application: the top app of a mounted
- * sub-app, with `req.originalUrl`, so every middleware and route the client's request went
- * through (brisk's cache included) sees the refresh.
- */
-function rootApp(raw: IncomingMessage): ExpressApp | undefined {
-  let app = (raw as ExpressRequest).app
-  if (typeof app !== 'function') return undefined
-  while (typeof app.parent === 'function') app = app.parent
-  return app
 }
 
 /** An Express middleware, typed structurally so it fits Express 4 and 5 (`app.use(toExpress(...))`). */
@@ -91,7 +73,8 @@ export function toExpress(
     const request = createBriskRequest(req, res, {
       clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
       url: req.originalUrl ?? req.url,
-      refreshVia: rootApp,
+      // A stale-while-revalidate refresh re-enters the whole app the client reached.
+      refreshVia: serverListener,
       // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
       bindHints: false,
     })
@@ -136,6 +119,8 @@ export function toExpress(
  */
 function admissionToExpress(middleware: AdmissionMiddleware): ExpressMiddleware {
   const apply = (res: ServerResponse, next: (error?: unknown) => void, admission: Admission): void => {
+    // Something earlier answered while an asynchronous decision was pending (a timeout).
+    if (res.headersSent || res.writableEnded) return
     if ('response' in admission) {
       void writeResponse(res, withEarlierHeaders(res, admission.response))
       return
@@ -158,6 +143,6 @@ function admissionToExpress(middleware: AdmissionMiddleware): ExpressMiddleware 
       return
     }
     if (!isPromise(admission)) apply(res, next, admission)
-    else admission.then((settled) => apply(res, next, settled), next)
+    else admission.then((settled) => apply(res, next, settled)).catch(next)
   }
 }

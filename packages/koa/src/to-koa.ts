@@ -6,6 +6,7 @@ import {
   createBriskRequest,
   isAdmission,
   isPromise,
+  serverListener,
   setAdmissionHeaders,
   withEarlierHeaders,
   type Admission,
@@ -13,9 +14,7 @@ import {
   type BriskMiddleware,
   type BriskRequest,
   type BriskResponse,
-  type RefreshListener,
 } from '@brisk/core'
-import type Koa from 'koa'
 import type { Context, Middleware, Next } from 'koa'
 import { readKoaResponse, writeKoaResponse } from './koa-response.js'
 
@@ -32,11 +31,11 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
   }
   if (isAdmission(middleware)) return admissionToKoa(middleware)
   return async function brisk(ctx, next) {
-    const app = ctx.app
     const request = createBriskRequest(ctx.req, ctx.res, {
       clientAddress: ctx.ip,
       url: ctx.originalUrl,
-      refreshVia: () => listenerOf(app),
+      // A stale-while-revalidate refresh re-enters the whole app the client reached.
+      refreshVia: serverListener,
       // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
       bindHints: false,
     })
@@ -52,22 +51,6 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
   }
 }
 
-// One listener per app, built at the first stale-while-revalidate refresh.
-const listeners = new WeakMap<Koa, RefreshListener>()
-
-/**
- * A stale-while-revalidate refresh re-enters the whole app (`app.callback()`), so every
- * middleware the client's request went through (brisk's cache included) sees the refresh.
- */
-function listenerOf(app: Koa): RefreshListener {
-  let listener = listeners.get(app)
-  if (listener === undefined) {
-    listener = app.callback()
-    listeners.set(app, listener)
-  }
-  return listener
-}
-
 /**
  * A middleware that only admits (a rate limiter): its fields are set on ctx before the app runs
  * and the app's response is never captured, so it costs what its decision costs. A 429 is
@@ -76,6 +59,7 @@ function listenerOf(app: Koa): RefreshListener {
 function admissionToKoa(middleware: AdmissionMiddleware): Middleware {
   const admit = middleware.admit
   const apply = (ctx: Context, next: Next, admission: Admission): Promise<void> | undefined => {
+    if (ctx.res.headersSent || ctx.res.writableEnded) return undefined
     if ('response' in admission) {
       writeKoaResponse(ctx, withEarlierHeaders(ctx.res, admission.response), undefined)
       return undefined

@@ -96,6 +96,7 @@ export function withBrisk(
     // Only admits (a rate limiter): the listener runs without a capture of its response.
     const admit = middleware.admit
     const apply = (req: IncomingMessage, res: ServerResponse, admission: Admission): void => {
+      if (res.headersSent || res.writableEnded) return
       if ('response' in admission) {
         void writeResponse(res, admission.response)
         return
