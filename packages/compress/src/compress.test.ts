@@ -287,6 +287,40 @@ describe('compress: nothing acceptable', () => {
     expect(out.body).toBe(page)
   })
 
+  it('answers 406 alike for a media type the filter rejects', async () => {
+    const png = randomBytes(4096)
+    const out = await run({}, request('identity;q=0'), respond(png, { 'content-type': 'image/png' }))
+    expect(out.status).toBe(406)
+    // The answer depended on Accept-Encoding, so it says so (RFC 9110 §12.5.5).
+    expect(out.headers.vary).toBe('Accept-Encoding')
+  })
+
+  it('answers 406 alike for a response without Content-Type', async () => {
+    const out = await run({}, request('*;q=0'), { status: 200, headers: {}, body: page })
+    expect(out.status).toBe(406)
+  })
+
+  it('sends a media type the filter rejects in a coding the client accepts when it refuses identity', async () => {
+    const png = randomBytes(4096)
+    const out = await run({}, request('identity;q=0, gzip'), respond(png, { 'content-type': 'image/png' }))
+    expect(out.status).toBe(200)
+    expect(out.headers['content-encoding']).toBe('gzip')
+    expect(out.headers.vary).toBe('Accept-Encoding')
+    expect((await roundTrip(out)).equals(png)).toBe(true)
+  })
+
+  it('sends a media type the filter rejects as identity when notAcceptable is "identity"', async () => {
+    const png = randomBytes(4096)
+    const out = await run(
+      { notAcceptable: 'identity' },
+      request('identity;q=0'),
+      respond(png, { 'content-type': 'image/png' }),
+    )
+    expect(out.status).toBe(200)
+    expect(out.body).toBe(png)
+    expect(out.headers['content-encoding']).toBeUndefined()
+  })
+
   it('destroys the stream it will not send', async () => {
     const source = new PassThrough()
     const out = await run({}, request('identity;q=0'), respond(source))

@@ -9,7 +9,7 @@ import {
 import { createEncoder, encodeAsync, encodeSync, flushKind } from './codings.js'
 import { encodeStream } from './encode-stream.js'
 import { etagForCompressed } from './etag.js'
-import { negotiateEncoding, type Coding } from './negotiate.js'
+import { identityAcceptable, negotiateEncoding, type Coding } from './negotiate.js'
 import { resolveOptions, type CompressOptions, type CompressSettings } from './options.js'
 import { readPrefix } from './read-prefix.js'
 import { mediaType, skipReason } from './skip-rules.js'
@@ -40,16 +40,24 @@ export function compress(options: CompressOptions = {}): BriskMiddleware {
       }
       return res
     }
-    if (!acceptsType(res, settings, false)) return res
+    const acceptEncoding = headerValue(req.headers, 'accept-encoding')
+    // The filter and the threshold say when compressing pays off, which is the server's choice
+    // only while the client accepts identity. A client refusing it (RFC 9110 §12.5.3) gets a
+    // coding it accepts or a 406 whatever the type, so that one Accept-Encoding has one
+    // meaning across a site. Other types stay out of Vary unless the request refused identity:
+    // a Vary on every image would split every shared cache (brisk's too) by Accept-Encoding
+    // for clients that browsers never are, and a cache answering such a client from a stored
+    // identity response does what §12.1 allows the origin itself to do.
+    const compressible = acceptsType(res, settings, false)
+    if (!compressible && identityAcceptable(acceptEncoding)) return res
     appendVary(res.headers, 'Accept-Encoding')
 
-    const acceptEncoding = headerValue(req.headers, 'accept-encoding')
     const choice = negotiateEncoding(acceptEncoding, settings.encodings)
     if (choice === null) return refuse(res, settings)
     if (choice === 'identity') return res
     // A client that refuses identity gets a coding even below the threshold. Asked only when
     // the threshold matters, so a large buffered body pays for one negotiation.
-    const identityAllowed = (): boolean => negotiateEncoding(acceptEncoding, []) === 'identity'
+    const identityAllowed = compressible ? (): boolean => identityAcceptable(acceptEncoding) : () => false
     return Buffer.isBuffer(res.body)
       ? compressBuffer(req, res, res.body, choice, identityAllowed, settings)
       : compressStream(req, res, res.body as Readable, choice, identityAllowed(), settings)

@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { negotiateEncoding, type Coding, type Negotiated } from './negotiate.js'
+import { identityAcceptable, negotiateEncoding, type Coding, type Negotiated } from './negotiate.js'
 
 const ALL: readonly Coding[] = ['br', 'zstd', 'gzip', 'deflate']
 const NO_ZSTD: readonly Coding[] = ['br', 'gzip', 'deflate']
@@ -99,5 +100,43 @@ describe('negotiateEncoding', () => {
 
   it('answers identity for an absent header even when nothing is offered', () => {
     expect(negotiateEncoding(undefined, [])).toBe('identity')
+  })
+})
+
+describe('identityAcceptable', () => {
+  it.each(TABLE.map(([header]) => [header] as const))(
+    'agrees with negotiateEncoding offering nothing for %j',
+    (header) => {
+      expect(identityAcceptable(header)).toBe(negotiateEncoding(header, []) === 'identity')
+    },
+  )
+
+  it.each([
+    ['identity;q=0.000', false],
+    ['identity;Q=0', false],
+    ['*;q=0.0', false],
+    ['gzip;q=0.5, identity;q=0', false],
+    ['*;q=0, identity;q=0.1', true],
+    ['identity;q=0.01', true],
+    ['gzip, deflate, br, zstd', true],
+  ] as const)('answers %j: %j', (header, expected) => {
+    expect(identityAcceptable(header)).toBe(expected)
+    expect(negotiateEncoding(header, []) === 'identity').toBe(expected)
+  })
+
+  it('agrees with negotiateEncoding on arbitrary headers made of codings, q-values and separators', () => {
+    const member = fc
+      .tuple(
+        fc.constantFrom('identity', 'IDENTITY', '*', 'gzip', 'br', 'x-gzip', 'compress', ''),
+        fc.option(fc.constantFrom('0', '0.0', '0.000', '0.5', '1', '1.0', '-1', 'x', ''), { nil: undefined }),
+        fc.constantFrom('', ' ', '  '),
+      )
+      .map(([coding, q, space]) => (q === undefined ? coding : `${coding}${space};${space}q=${q}`))
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 5 }), fc.constantFrom(',', ', ', ' ,'), (members, sep) => {
+        const header = members.join(sep)
+        expect(identityAcceptable(header)).toBe(negotiateEncoding(header, []) === 'identity')
+      }),
+    )
   })
 })

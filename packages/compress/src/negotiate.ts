@@ -77,3 +77,15 @@ export function negotiateEncoding(
   const first = ranked[0]
   return first === undefined ? null : (first as Coding | 'identity')
 }
+
+/**
+ * Whether the client accepts the identity coding (RFC 9110 §12.5.3): false only for
+ * `identity;q=0`, or `*;q=0` without an `identity` entry, exactly as {@link negotiateEncoding}
+ * reads the header. Only a member weighted with `q=0` can refuse identity, and every such
+ * member has an `=`, so the values browsers send (`gzip, deflate, br, zstd`) are answered
+ * without parsing.
+ */
+export function identityAcceptable(acceptEncoding: string | undefined): boolean {
+  if (acceptEncoding === undefined || !acceptEncoding.includes('=')) return true
+  return negotiateEncoding(acceptEncoding, []) === 'identity'
+}
