@@ -17,9 +17,9 @@ interface RawReply {
   body: Buffer
 }
 
-function get(base: string, path: string, headers: Record<string, string>): Promise<RawReply> {
+function get(base: string, path: string, headers: Record<string, string>, method = 'GET'): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers }, (res) => {
+    const req = httpRequest(`${base}${path}`, { headers, method }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () =>
@@ -129,5 +129,28 @@ describe('cache in front of compress', () => {
     expect(conditional.status).toBe(304)
     expect(conditional.body.length).toBe(0)
     expect(t.calls).toBe(1)
+  })
+
+  it('answers HEAD with the coding of the GET it stands for, before and after that GET is stored', async () => {
+    const t = await start()
+    const headers = { 'accept-encoding': 'gzip, br' }
+    // Nothing stored yet: the HEAD reaches the app, and compress gives it the GET's fields.
+    const miss = await get(t.base, '/', headers, 'HEAD')
+    const stored = await get(t.base, '/', headers)
+    // Stored: the HEAD is answered from the GET entry, which holds the encoded variant.
+    const hit = await get(t.base, '/', headers, 'HEAD')
+    expect(miss.headers['cache-status']).not.toMatch(/hit/)
+    expect(hit.headers['cache-status']).toMatch(/^brisk; hit/)
+    for (const reply of [miss, stored, hit]) {
+      expect(reply.status).toBe(200)
+      expect(reply.headers['content-encoding']).toBe('br')
+      expect(reply.headers.vary).toBe('Accept-Encoding')
+      expect(reply.headers.etag).toBe('W/"page-v1"')
+    }
+    expect(miss.body.length).toBe(0)
+    expect(hit.body.length).toBe(0)
+    // The miss may not claim the identity length (RFC 9110 §8.6); the hit knows the encoded one.
+    expect(miss.headers['content-length']).toBeUndefined()
+    expect(hit.headers['content-length']).toBe(String(stored.body.length))
   })
 })

@@ -219,8 +219,7 @@ describe('compress: buffered bodies', () => {
 
 describe('compress: responses left untouched', () => {
   const cases: ReadonlyArray<readonly [string, string, BriskResponse, boolean]> = [
-    ['HEAD (which gets the Vary its GET would have)', 'HEAD', respond(page), true],
-    ['HEAD without a body', 'HEAD', respond(null), true],
+    ['HEAD without a known length (which gets the Vary its GET would have)', 'HEAD', respond(null), true],
     ['204 No Content', 'GET', respond(null, {}, 204), false],
     ['206 Partial Content', 'GET', respond(page, { 'content-range': 'bytes 0-99/5000' }, 206), false],
     ['a 200 carrying Content-Range', 'GET', respond(page, { 'content-range': 'bytes 0-99/5000' }), false],
@@ -259,6 +258,99 @@ describe('compress: responses left untouched', () => {
     const out = await run({}, request('gzip'), { status: 304, headers: { etag: '"v1"' }, body: null })
     expect(out.status).toBe(304)
     expect(out.headers).toEqual({ etag: '"v1"', vary: 'Accept-Encoding' })
+  })
+})
+
+describe('compress: HEAD gets the header fields its GET would get (RFC 9110 §9.3.2)', () => {
+  const head = (acceptEncoding: string | undefined): BriskRequest =>
+    request(acceptEncoding, { method: 'HEAD' })
+  const declared = { 'content-length': String(page.length) }
+
+  it('says Content-Encoding: br where the GET would be br-encoded, without the identity length', async () => {
+    const get = await run({}, request('gzip, br'), respond(page, { ...declared }))
+    const out = await run({}, head('gzip, br'), respond(null, { ...declared }))
+    expect(get.headers['content-encoding']).toBe('br')
+    expect(out.headers['content-encoding']).toBe('br')
+    expect(out.headers.vary).toBe('Accept-Encoding')
+    expect(out.headers['content-length']).toBeUndefined()
+    expect(out.body).toBeNull()
+  })
+
+  it('judges the threshold by a body the adapter buffered for HEAD, and drops that body', async () => {
+    const out = await run({}, head('gzip'), respond(page))
+    expect(out.headers['content-encoding']).toBe('gzip')
+    expect(out.headers['content-length']).toBeUndefined()
+    // The identity bytes no longer describe this answer: nobody may hash them into an ETag.
+    expect(out.body).toBeNull()
+  })
+
+  it('destroys a streamed body it drops', async () => {
+    const source = new PassThrough()
+    const out = await run({}, head('gzip'), respond(source, { ...declared }))
+    expect(out.headers['content-encoding']).toBe('gzip')
+    expect(out.body).toBeNull()
+    expect(source.destroyed).toBe(true)
+  })
+
+  it('weakens a strong ETag and removes Content-MD5 as the GET would', async () => {
+    const out = await run(
+      {},
+      head('gzip'),
+      respond(null, { ...declared, etag: '"v1"', 'content-md5': 'Q2hlY2sgSW50ZWdyaXR5IQ==' }),
+    )
+    expect(out.headers.etag).toBe('W/"v1"')
+    expect(out.headers['content-md5']).toBeUndefined()
+  })
+
+  it('keeps identity and its Content-Length below the threshold', async () => {
+    const out = await run({}, head('gzip'), respond(null, { 'content-length': '100' }))
+    expect(out.headers['content-encoding']).toBeUndefined()
+    expect(out.headers['content-length']).toBe('100')
+    expect(out.headers.vary).toBe('Accept-Encoding')
+  })
+
+  it('keeps identity for a client that wants identity', async () => {
+    const out = await run({}, head('identity'), respond(null, { ...declared, etag: '"v1"' }))
+    expect(out.headers['content-encoding']).toBeUndefined()
+    expect(out.headers['content-length']).toBe(String(page.length))
+    expect(out.headers.etag).toBe('"v1"')
+  })
+
+  it('says the coding below the threshold when the client refuses identity, as the GET would', async () => {
+    const out = await run({}, head('gzip, identity;q=0'), respond(null, { 'content-length': '100' }))
+    expect(out.headers['content-encoding']).toBe('gzip')
+    expect(out.headers['content-length']).toBeUndefined()
+  })
+
+  it('says the coding of an event stream, which the GET compresses whatever its length', async () => {
+    const out = await run({}, head('gzip'), respond(null, { 'content-type': 'text/event-stream' }))
+    expect(out.headers['content-encoding']).toBe('gzip')
+  })
+
+  it('answers 406 where the GET would', async () => {
+    const out = await run({}, head('identity;q=0'), respond(null, { ...declared }))
+    expect(out.status).toBe(406)
+    expect(out.headers.vary).toBe('Accept-Encoding')
+  })
+
+  it('says the coding of an image for a client refusing identity, and nothing for others', async () => {
+    const png = { 'content-type': 'image/png', 'content-length': '10' }
+    const refusing = await run({}, head('gzip, identity;q=0'), respond(null, { ...png }))
+    expect(refusing.headers['content-encoding']).toBe('gzip')
+    const plain = await run({}, head('gzip'), respond(null, { ...png }))
+    expect(plain.headers).toEqual(png)
+  })
+
+  it('leaves an already encoded HEAD alone', async () => {
+    const headers = { ...declared, 'content-encoding': 'gzip' }
+    const out = await run({}, head('br'), respond(null, { ...headers }))
+    expect(out.headers).toEqual({ 'content-type': 'text/html; charset=utf-8', ...headers })
+  })
+
+  it('does not count a HEAD as a compressed response', async () => {
+    const metrics = new BriskMetrics()
+    await run({ metrics }, head('gzip'), respond(page))
+    expect(metrics.get('compress.responses')).toBe(0)
   })
 })
 

@@ -28,14 +28,13 @@ export function compress(options: CompressOptions = {}): BriskMiddleware {
   const settings = resolveOptions(options)
   return async function compressMiddleware(req, next) {
     const res = await next()
-    const skip = skipReason(req.method, res)
+    // A HEAD answer carries the header fields its GET would (RFC 9110 §9.3.2), so it is judged
+    // as that GET; it only has no body to encode.
+    const head = req.method === 'HEAD'
+    const skip = head ? skipReason('GET', { ...res, body: NO_BYTES }) : skipReason(req.method, res)
     if (skip !== undefined) {
       // A 304 stands for the 200 it validates, so it carries that 200's Vary (RFC 9110 §15.4.5).
-      if (skip === 'not-modified') {
-        if (acceptsType(res, settings, true)) appendVary(res.headers, 'Accept-Encoding')
-      } else if (skip === 'head' && headVaries(res) && acceptsType(res, settings, false)) {
-        // HEAD answers with the headers GET would have (RFC 9110 §9.3.2), Vary included; there
-        // is no body to compress, so Content-Encoding and Content-Length stay the app's.
+      if (skip === 'not-modified' && acceptsType(res, settings, true)) {
         appendVary(res.headers, 'Accept-Encoding')
       }
       return res
@@ -58,6 +57,7 @@ export function compress(options: CompressOptions = {}): BriskMiddleware {
     // A client that refuses identity gets a coding even below the threshold. Asked only when
     // the threshold matters, so a large buffered body pays for one negotiation.
     const identityAllowed = compressible ? (): boolean => identityAcceptable(acceptEncoding) : () => false
+    if (head) return headAnswer(res, choice, identityAllowed(), settings)
     return Buffer.isBuffer(res.body)
       ? compressBuffer(req, res, res.body, choice, identityAllowed, settings)
       : compressStream(req, res, res.body as Readable, choice, identityAllowed(), settings)
@@ -66,9 +66,37 @@ export function compress(options: CompressOptions = {}): BriskMiddleware {
 
 const NO_BYTES = Buffer.alloc(0)
 
-/** Whether the GET this HEAD stands for would be eligible (a HEAD answer has no body of its own). */
-function headVaries(res: BriskResponse): boolean {
-  return skipReason('GET', { ...res, body: NO_BYTES }) === undefined
+/**
+ * The HEAD answer for a GET that would be encoded in `coding` when large enough: its
+ * `Content-Encoding`, its (weakened) ETag, and no `Content-Length`. The GET's length is that of
+ * the encoded bytes, known only by encoding them; §8.6 lets a HEAD answer omit Content-Length
+ * but never send one other than the GET's, and spending a GET's compression on a HEAD to fill
+ * one field is not worth it (the GET of a stream carries none either). A body the adapter
+ * buffered for the HEAD holds the identity bytes, which no longer describe this answer: it is
+ * dropped, so an outer `conditional()` cannot hash it into a strong ETag that the GET (whose
+ * ETag is computed from the encoded bytes) never carries. A stored GET answers a HEAD with the
+ * exact encoded length and ETag instead (the cache serves HEAD from the GET entry).
+ */
+function headAnswer(
+  res: BriskResponse,
+  coding: Coding,
+  identityAllowed: boolean,
+  settings: CompressSettings,
+): BriskResponse {
+  if (identityAllowed && mediaType(res) !== 'text/event-stream') {
+    const size = Buffer.isBuffer(res.body)
+      ? res.body.length
+      : Number(headerValue(res.headers, 'content-length') ?? NaN)
+    // Without a length the GET decides by reading its stream; a HEAD answer may omit a field
+    // whose value is only determined while generating the content (§9.3.2), so the coding is
+    // left unsaid rather than guessed.
+    if (!(size >= settings.threshold)) return res
+  }
+  if (res.body instanceof Readable) res.body.destroy()
+  res.body = null
+  markEncoded(res, coding)
+  delete res.headers['content-length']
+  return res
 }
 
 function acceptsType(res: BriskResponse, settings: CompressSettings, allowMissing: boolean): boolean {

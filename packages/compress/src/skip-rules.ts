@@ -7,7 +7,8 @@ export type SkipReason =
 /**
  * Whether a response must go out untouched, whatever the client accepts; undefined when it may
  * be compressed. Rules:
- * - HEAD: there is no body to transform (the app's HEAD headers are passed on as they are);
+ * - HEAD: there is no body to transform (`compress()` asks about the GET a HEAD stands for, to
+ *   give the HEAD answer that GET's header fields);
  * - 1xx, 204 and 304 carry no content (RFC 9110 §15.3.5, §15.4.5);
  * - 206 or any `Content-Range`: byte ranges address the identity bytes (§14.4); compressing a
  *   range would make the range arithmetic wrong for the client;
