@@ -66,8 +66,13 @@ describe.each(FRAMEWORKS)('front mode conformance on %s', (framework) => {
     // sets the body, so the field order of its head may differ; the fields and bytes may not.
     // And when a handler throws, Koa's ctx.onerror rewrites the whole response after brisk ran,
     // dropping brisk's fields, while in front brisk sees Koa's 500 and annotates it like any other.
+    // And Koa writes no body for HEAD, so front mode has no bytes to compute the ETag that
+    // middleware mode computes from ctx.body for a HEAD the store cannot answer.
     const koaView = (observed: Observed): Observed => {
       const sorted = sortedFields(observed)
+      if (entry.method === 'HEAD') {
+        return { ...sorted, headers: sorted.headers.filter(([name]) => name !== 'etag') }
+      }
       if (observed.status < 500) return sorted
       return { ...sorted, headers: sorted.headers.filter(([name]) => !BRISK_FIELDS.has(name)) }
     }

@@ -33,7 +33,9 @@ function streamOf(body: unknown): Readable | undefined {
 /**
  * What Koa is about to send for `ctx`, as a {@link BriskResponse}: the same decisions as Koa's
  * own `respond()` (status bodies, explicit `null`, HEAD lengths, JSON), so that a response
- * passed through unchanged is byte for byte what Koa would have written. Leaves ctx untouched.
+ * passed through unchanged is byte for byte what Koa would have written. For HEAD the body is
+ * the buffered one the GET would send (never sent), so validators computed from it match the
+ * GET's. Leaves ctx untouched.
  */
 export function readKoaResponse(ctx: Context): BriskResponse {
   const res = ctx.res
@@ -56,8 +58,14 @@ export function readKoaResponse(ctx: Context): BriskResponse {
     delete headers['content-length']
     delete headers['transfer-encoding']
   } else if (ctx.method === 'HEAD') {
-    if (headers['content-length'] === undefined && Number.isInteger(ctx.response.length)) {
-      headers['content-length'] = String(ctx.response.length)
+    // Koa sends no body for HEAD, but a buffered one is the representation the GET would send:
+    // handing it over lets conditional() tag the HEAD as it tags the GET (RFC 9110 §9.3.2:
+    // same header fields). A stream is not read for a HEAD. writeKoaResponse never puts it
+    // back, so nothing of it reaches the client.
+    body = bufferedBody(value)
+    if (headers['content-length'] === undefined) {
+      const length = body === null ? ctx.response.length : body.length
+      if (Number.isInteger(length)) headers['content-length'] = String(length)
     }
   } else if (value === null || value === undefined) {
     if ((ctx.response as unknown as { _explicitNullBody?: boolean })._explicitNullBody === true) {
@@ -87,6 +95,23 @@ export function readKoaResponse(ctx: Context): BriskResponse {
   return response
 }
 
+/** A body Koa would send as bytes (Buffer, string, JSON), as those bytes; null for anything else. */
+function bufferedBody(value: unknown): Buffer | null {
+  if (value === null || value === undefined) return null
+  if (Buffer.isBuffer(value)) return value
+  if (typeof value === 'string') return Buffer.from(value)
+  if (streamOf(value) !== undefined || isWebBody(value)) return null
+  return Buffer.from(JSON.stringify(value))
+}
+
+function isWebBody(value: unknown): boolean {
+  return (
+    (typeof Blob !== 'undefined' && value instanceof Blob) ||
+    (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream) ||
+    (typeof Response !== 'undefined' && value instanceof Response)
+  )
+}
+
 /**
  * Puts a brisk middleware's answer back onto ctx so Koa sends it (and any Koa middleware
  * further out sees it): body, status, reason phrase and exactly the answer's headers.
@@ -99,9 +124,15 @@ export function writeKoaResponse(
   if (fromApp !== undefined && bypassed.has(fromApp)) return
   const { status, body } = response
   // `ctx.body = null` turns a 200 into a 204, so the status is set after the body; Koa then
-  // sends an explicit null body as nothing, whatever the status.
-  if (body === null) ctx.body = null
-  else if (ctx.body !== body) ctx.body = body
+  // sends an explicit null body as nothing, whatever the status. A HEAD answer's body is never
+  // put back: Koa declares the length of any body left on ctx where the answer has none (a
+  // HEAD whose GET would be compressed must not claim the identity length, RFC 9110 §8.6).
+  // Koa 3 keeps `null` on a JSON response as the text "null" (length 4), so the type goes
+  // first; applyHeaders below restores exactly the answer's fields.
+  if (body === null || ctx.method === 'HEAD') {
+    ctx.remove('Content-Type')
+    ctx.body = null
+  } else if (ctx.body !== body) ctx.body = body
   ctx.status = status
   if (response.statusMessage !== undefined) ctx.message = response.statusMessage
   applyHeaders(ctx.res, response.headers)

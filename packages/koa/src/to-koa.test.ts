@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
+import { conditional } from '@brisk/conditional'
 import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
 import Koa from 'koa'
 import koaCompress from 'koa-compress'
@@ -69,6 +70,70 @@ describe.each([
       }
     },
   )
+
+  it.each(Object.keys(handlers))(
+    'answers HEAD of a %s response as Koa alone does through an identity middleware',
+    async (name) => {
+      const handler = handlers[name]!
+      const plain = await request(appWith(handler).callback()).head('/')
+      const wrapped = await request(appWith(handler, passThrough).callback()).head('/')
+      expect(wrapped.status).toBe(plain.status)
+      expect(wrapped.text).toBe(plain.text)
+      for (const header of ['content-type', 'content-length', 'x-after', 'set-cookie']) {
+        expect([header, wrapped.headers[header]]).toEqual([header, plain.headers[header]])
+      }
+    },
+  )
+
+  it.each(['string', 'json', 'headers after body'])(
+    'shows HEAD of a %s response the bytes its GET sends, so conditional() tags both alike',
+    async (name) => {
+      const seen: Record<string, string | undefined> = {}
+      const observe: BriskMiddleware = async (req, next) => {
+        const res = await next()
+        seen[req.method] = Buffer.isBuffer(res.body) ? res.body.toString('base64') : String(res.body)
+        return res
+      }
+      const app = appWith(handlers[name]!, compose(conditional(), observe)).callback()
+      const get = await request(app).get('/')
+      const head = await request(app).head('/')
+      expect(seen.HEAD).toBe(seen.GET)
+      expect(get.headers.etag).toMatch(/^"/)
+      expect(head.headers.etag).toBe(get.headers.etag)
+      expect(head.headers['content-length']).toBe(get.headers['content-length'])
+      expect(head.headers['content-type']).toBe(get.headers['content-type'])
+      await request(app)
+        .head('/')
+        .set('if-none-match', get.headers.etag as string)
+        .expect(304)
+    },
+  )
+
+  it.each(['string', 'json'])(
+    'sends a HEAD of a %s response no Content-Length when the answer has none',
+    async (name) => {
+      // What compress() does when the GET would be encoded: the identity length is not the GET's.
+      const dropLength: BriskMiddleware = async (_req, next) => {
+        const res = await next()
+        delete res.headers['content-length']
+        return res
+      }
+      const res = await request(appWith(handlers[name]!, dropLength).callback()).head('/')
+      expect(res.status).toBe(200)
+      expect(res.headers['content-length']).toBeUndefined()
+      expect(res.headers['content-type']).toMatch(name === 'json' ? /json/ : /html/)
+    },
+  )
+
+  it('sends no body for an answer without one, even of a JSON type', async () => {
+    const empty: BriskMiddleware = async (_req, next) => {
+      await next()
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: null }
+    }
+    const res = await request(appWith(handlers.json!, empty).callback()).get('/')
+    expect(res.status).toBe(200)
+    expect(res.text).toBe('')
+  })
 
   it.each(['before', 'after'] as const)('works with koa-compress mounted %s it', async (position) => {
     const page = 'compressible text, '.repeat(1000)
