@@ -157,6 +157,49 @@ describe('memcachedStore', () => {
     await again!()
   })
 
+  it('never deletes a lock that expired and was taken by another holder while the release was on its way', async () => {
+    // Memcached expires in whole seconds; expiry is stood in for by deleting the key, and the
+    // window is made certain by holding the releasing delete until a rival holds the lock.
+    const prefix = `race-${randomBytes(4).toString('hex')}:`
+    const client = memjs.Client.create(server.servers, { retries: 0, logger: { log() {} } })
+    const direct = memjs.Client.create(server.servers, { retries: 0, logger: { log() {} } })
+    const holder = memcachedStore({ client, prefix, timeout: '2s', logger: false })
+    const rival = memcachedStore({ servers: server.servers, prefix, timeout: '2s', logger: false })
+    try {
+      const release = await holder.lock('render', 10_000)
+      expect(release).toBeTypeOf('function')
+      let rivalRelease: (() => Promise<void>) | undefined
+      const connection = client.servers[0]!
+      const write = connection.write.bind(connection)
+      connection.write = (blob: Uint8Array | string) => {
+        const opcode = typeof blob === 'string' ? undefined : blob[1]
+        // Binary protocol opcode 0x04: DELETE. The lock expires and is taken before it lands.
+        if (opcode !== 0x04) return write(blob)
+        connection.write = write
+        void direct
+          .delete(`${prefix}l:render`)
+          .then(() => rival.lock('render', 10_000))
+          .then((taken) => {
+            rivalRelease = taken
+            write(blob)
+          })
+      }
+      await release!()
+      expect(rivalRelease).toBeTypeOf('function')
+      // The rival's lock survived the late release: nobody else can take it.
+      expect(await holder.lock('render', 10_000)).toBeUndefined()
+      await rivalRelease!()
+      const again = await holder.lock('render', 10_000)
+      expect(again).toBeTypeOf('function')
+      await again!()
+    } finally {
+      await holder.close?.()
+      await rival.close?.()
+      client.close()
+      direct.close()
+    }
+  })
+
   it('rejects with BackendUnavailableError while memcached is down and serves again after a restart', async () => {
     const fragile = memcachedStore({ servers: server.servers, timeout: 500, resetTimeout: 20, logger: false })
     try {
@@ -184,6 +227,46 @@ describe('memcachedStore', () => {
       expect((await fragile.get('k'))?.body.toString()).toBe('after')
     } finally {
       await fragile.close?.()
+    }
+  })
+})
+
+describe('memcachedStore lock on a server that keeps no CAS (memcached -C)', () => {
+  let server: MemcachedProcess
+  let store: MemcachedStore
+
+  beforeAll(async () => {
+    server = await startMemcached(['-C'])
+    store = memcachedStore({ servers: server.servers, timeout: '2s', logger: false })
+  })
+
+  afterAll(async () => {
+    await store?.close?.()
+    await server?.stop()
+  })
+
+  it('still gives a lock to one holder at a time and frees it on release', async () => {
+    const release = await store.lock('render', 10_000)
+    expect(release).toBeTypeOf('function')
+    expect(await store.lock('render', 10_000)).toBeUndefined()
+    await release!()
+    const again = await store.lock('render', 10_000)
+    expect(again).toBeTypeOf('function')
+    await again!()
+  })
+
+  it('leaves a lock another holder took after expiry when released late', async () => {
+    const direct = memjs.Client.create(server.servers, { retries: 0, logger: { log() {} } })
+    try {
+      const release = await store.lock('late', 10_000)
+      await direct.delete('brisk:l:late')
+      const rival = await store.lock('late', 10_000)
+      expect(rival).toBeTypeOf('function')
+      await release!()
+      expect(await store.lock('late', 10_000)).toBeUndefined()
+      await rival!()
+    } finally {
+      direct.close()
     }
   })
 })

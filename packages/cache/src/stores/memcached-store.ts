@@ -3,6 +3,7 @@ import { BackendGuard, type BackendOptions, BriskOptionError, parseSize, type Si
 import memjs from 'memjs'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
+import { addWithCas, deleteIfCas } from './memcached-cas.js'
 
 /** A memjs client as `memjs.Client.create()` returns it (values in and out as bytes). */
 export type MemcachedClient = memjs.Client<string | Buffer, Buffer | null>
@@ -77,7 +78,9 @@ export function memcachedStore(options: MemcachedStoreOptions = {}): MemcachedSt
     if (
       options.client === null ||
       typeof options.client.get !== 'function' ||
-      typeof options.client.add !== 'function'
+      typeof options.client.add !== 'function' ||
+      // The lock sends its ADD and conditional DELETE through memjs's perform (memcached-cas.ts).
+      typeof options.client.perform !== 'function'
     ) {
       throw new BriskOptionError('client', options.client, 'a memjs client (memjs.Client.create(...))')
     }
@@ -188,18 +191,23 @@ export function memcachedStore(options: MemcachedStoreOptions = {}): MemcachedSt
       const k = key('l', name)
       const token = randomBytes(16).toString('base64url')
       const seconds = Math.max(1, Math.ceil((Number.isFinite(ttl) && ttl > 0 ? ttl : 1) / 1000))
-      const taken = await guard.run(() => client.add(k, token, { expires: memcachedExpiry(seconds) }))
-      if (!taken) return undefined
+      const cas = await guard.run(() => addWithCas(client, k, token, memcachedExpiry(seconds)))
+      if (cas === undefined) return undefined
       let released = false
       return async () => {
         if (released) return
         released = true
-        // Memcached has no compare-and-delete: the lock is deleted only if it still holds our
-        // token, which leaves a window of one round-trip in which it could expire and be taken
-        // by another holder, whose lock we would then remove. Locks only coalesce misses, so
-        // the worst case is one extra render, not a wrong answer.
         await guard
           .run(async () => {
+            // A DELETE carrying the CAS of the item our ADD created: memcached removes that
+            // item only, so a lock that expired and was taken by another holder (a new item,
+            // a new CAS) is never removed, however late the release arrives.
+            if (cas !== null) return void (await deleteIfCas(client, k, cas))
+            // A server started with -C keeps no CAS, and a DELETE without one is
+            // unconditional: read, then delete if the token is still ours. Between the two
+            // (one round-trip) the lock could expire and be taken by another holder, whose
+            // lock this would remove; locks only coalesce misses, so the worst case is one
+            // extra render, not a wrong answer.
             if ((await readToken(k)) === token) await client.delete(k)
           })
           .catch(() => {})
