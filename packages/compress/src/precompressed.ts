@@ -84,6 +84,14 @@ export function precompressed(options: PrecompressedOptions): BriskMiddleware {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next()
     const file = resolveStaticPath(root, prefix, req.url)
     if (file === undefined) return next()
+    // Stat results are deliberately not cached. The sibling's stat gives the Content-Length and
+    // ETag of the bytes opened next; a cached stat of a sibling rebuilt within its TTL would
+    // frame new bytes with the old length (a cut or overlong body on a keep-alive connection)
+    // under the old validator, which downstream caches keep. Doing it safely needs an
+    // open + fstat of the chosen sibling per request anyway, so a cache would save only the
+    // other stats: a few libuv thread-pool calls, off the event loop, on assets that are
+    // usually fingerprinted and immutable. A response cache in front of precompressed(), with
+    // a freshness lifetime for those paths, answers repeat requests with no stat at all.
     const original = await statFile(file)
     if (original === undefined) return next()
     const own = registered.get(file)
