@@ -37,6 +37,25 @@ describe('createBriskRequest', () => {
     expect([...seen.hints.tags!]).toEqual(['from-handler'])
   })
 
+  it('computes a client address given as a function once, on first read only', async () => {
+    let calls = 0
+    let seen!: BriskRequest
+    const port = await serve((req, res) => {
+      seen = createBriskRequest(req, res, {
+        clientAddress: () => {
+          calls++
+          return '198.51.100.7'
+        },
+      })
+      res.end()
+    })
+    await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer()
+    expect(calls).toBe(0)
+    expect(seen.clientAddress).toBe('198.51.100.7')
+    expect(seen.clientAddress).toBe('198.51.100.7')
+    expect(calls).toBe(1)
+  })
+
   it('aborts its signal when the client goes away before the response is complete', async () => {
     let signal!: AbortSignal
     const aborted = new Promise<void>((resolve) => {

@@ -5,8 +5,12 @@ import { bindHints, boundHints } from './request-context.js'
 
 /** What an adapter knows about a Node request beyond the request itself. */
 export interface NodeRequestInfo {
-  /** Client address after the framework's proxy-trust rules (Express `req.ip`, Koa `ctx.ip`). */
-  clientAddress: string
+  /**
+   * Client address after the framework's proxy-trust rules (Express `req.ip`, Koa `ctx.ip`), or a
+   * function computing it on first use: a cache hit never reads it, and on Express `req.ip` walks
+   * `X-Forwarded-For` through proxy-addr on every call.
+   */
+  clientAddress: string | (() => string)
   /** Request target when the framework rewrote `req.url` (Express mounts); default `req.url`. */
   url?: string
   /**
@@ -32,12 +36,12 @@ class NodeBriskRequest implements BriskRequest {
   readonly method: string
   readonly url: string
   readonly headers: BriskRequestHeaders
-  readonly clientAddress: string
   readonly hints: BriskHints
   readonly raw: IncomingMessage
   private readonly res: ServerResponse
   private readonly refreshVia: RefreshVia | undefined
   private controller: AbortController | undefined
+  private address: string | (() => string)
 
   constructor(raw: IncomingMessage, res: ServerResponse, info: NodeRequestInfo, hints: BriskHints) {
     this.raw = raw
@@ -46,8 +50,16 @@ class NodeBriskRequest implements BriskRequest {
     this.method = raw.method ?? 'GET'
     this.url = info.url ?? raw.url ?? '/'
     this.headers = raw.headers
-    this.clientAddress = info.clientAddress
+    this.address = info.clientAddress
     this.refreshVia = info.refreshVia
+  }
+
+  get clientAddress(): string {
+    const address = this.address
+    if (typeof address === 'string') return address
+    const computed = address()
+    this.address = computed
+    return computed
   }
 
   get refresh(): (() => Promise<void>) | undefined {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { PassThrough, Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BriskResponse } from './exchange.js'
+import { setAdmissionHeaders } from './admission.js'
 import { writeResponse } from './write-response.js'
 
 const servers: ReturnType<typeof createServer>[] = []
@@ -80,6 +81,41 @@ describe('writeResponse', () => {
     const res = await open(port)
     expect(res.statusCode).toBe(418)
     expect(res.statusMessage).toBe('Short And Stout')
+  })
+
+  it('gives an answer without its own reason phrase the default one of its status', async () => {
+    const port = await serve((_req, res) => {
+      void writeResponse(res, { status: 404, headers: {}, body: Buffer.from('gone') })
+    })
+    const res = await open(port)
+    expect(res.statusCode).toBe(404)
+    expect(res.statusMessage).toBe('Not Found')
+    expect(await readAll(res)).toBe('gone')
+  })
+
+  it('keeps what an admission set on the response, and the bytes of a HEAD answer out', async () => {
+    const port = await serve((_req, res) => {
+      setAdmissionHeaders(res, { ratelimit: '"default";r=4;t=60' })
+      res.setHeader('x-earlier', 'dropped')
+      void writeResponse(res, { status: 200, headers: { 'content-length': '5' }, body: Buffer.from('hello') })
+    })
+    const res = await open(port, 'HEAD')
+    expect(res.headers['ratelimit']).toBe('"default";r=4;t=60')
+    expect(res.headers['x-earlier']).toBeUndefined()
+    expect(res.headers['content-length']).toBe('5')
+    expect(await readAll(res)).toBe('')
+  })
+
+  it('adds only the body to an answer whose head someone else already sent', async () => {
+    const port = await serve((_req, res) => {
+      res.writeHead(202, { 'x-first': 'yes' })
+      void writeResponse(res, { status: 200, headers: { 'x-late': 'no' }, body: Buffer.from('late body') })
+    })
+    const res = await open(port)
+    expect(res.statusCode).toBe(202)
+    expect(res.headers['x-first']).toBe('yes')
+    expect(res.headers['x-late']).toBeUndefined()
+    expect(await readAll(res)).toBe('late body')
   })
 
   it('sends the head of a streamed answer before the first body byte exists', async () => {

@@ -71,7 +71,7 @@ export function toExpress(
   if (isAdmission(middleware)) return admissionToExpress(middleware)
   return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
     const request = createBriskRequest(req, res, {
-      clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
+      clientAddress: () => req.ip ?? req.socket.remoteAddress ?? '',
       url: req.originalUrl ?? req.url,
       // A stale-while-revalidate refresh re-enters the whole app the client reached.
       refreshVia: serverListener,
@@ -131,7 +131,7 @@ function admissionToExpress(middleware: AdmissionMiddleware): ExpressMiddleware 
   return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
     // Hints are not bound: nothing after an admission reads them through this request.
     const request = createBriskRequest(req, res, {
-      clientAddress: req.ip ?? req.socket.remoteAddress ?? '',
+      clientAddress: () => req.ip ?? req.socket.remoteAddress ?? '',
       url: req.originalUrl ?? req.url,
       bindHints: false,
     })

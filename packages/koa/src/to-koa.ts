@@ -32,7 +32,7 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
   if (isAdmission(middleware)) return admissionToKoa(middleware)
   return async function brisk(ctx, next) {
     const request = createBriskRequest(ctx.req, ctx.res, {
-      clientAddress: ctx.ip,
+      clientAddress: () => ctx.ip,
       url: ctx.originalUrl,
       // A stale-while-revalidate refresh re-enters the whole app the client reached.
       refreshVia: serverListener,
@@ -70,7 +70,7 @@ function admissionToKoa(middleware: AdmissionMiddleware): Middleware {
   return function brisk(ctx, next) {
     // Hints are not bound: nothing after an admission reads them through this request.
     const request = createBriskRequest(ctx.req, ctx.res, {
-      clientAddress: ctx.ip,
+      clientAddress: () => ctx.ip,
       url: ctx.originalUrl,
       bindHints: false,
     })

@@ -110,7 +110,10 @@ export function withBrisk(
       }
     }
     return function briskListener(req: IncomingMessage, res: ServerResponse): void {
-      const request = createBriskRequest(req, res, { clientAddress: clientAddress(req), bindHints: false })
+      const request = createBriskRequest(req, res, {
+        clientAddress: () => clientAddress(req),
+        bindHints: false,
+      })
       let admission: Admission | Promise<Admission>
       try {
         admission = admit(request)
@@ -134,7 +137,7 @@ export function withBrisk(
   function briskListener(req: IncomingMessage, res: ServerResponse): void {
     // Hints are bound when the listener is called, not before: a hit never calls it.
     const request = createBriskRequest(req, res, {
-      clientAddress: clientAddress(req),
+      clientAddress: () => clientAddress(req),
       bindHints: false,
       refreshVia,
     })
