@@ -124,6 +124,29 @@ describe('RedisStore on a private redis-server', () => {
     }
   })
 
+  it('waits for a Redis that is busy but answering: by default a late verdict is still the verdict', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const admin = new Redis(server.url)
+    try {
+      const limiter = rateLimit({
+        limit: 1,
+        window: '1000d',
+        store: redisStore({ client, logger: false }),
+        failure: 'closed',
+      })
+      await client.ping()
+      // Held 300 ms: far more than a cache would wait, well within the limiter's default.
+      await admin.call('CLIENT', 'PAUSE', '300', 'ALL')
+      const statuses = await Promise.all([limiter(request(), ok), limiter(request(), ok)])
+      expect(statuses.map((response) => response.status).sort()).toEqual([200, 429])
+    } finally {
+      client.disconnect()
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+
   it('fails open with the insurance limiter when Redis is slower than the timeout', async () => {
     const server = await startRedisServer()
     const client = new Redis(server.url)

@@ -6,7 +6,7 @@ import type { Policy } from './policy.js'
 import { policyArguments, RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js'
 import type { RateLimitStore } from './store.js'
 
-/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `quietPeriod` (5 s), `logger`, `metrics`. */
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 1 s here, see {@link DEFAULT_TIMEOUT_MS}), `failureThreshold` (5), `resetTimeout` (1 s), `quietPeriod` (5 s), `logger`, `metrics`. */
 export interface RedisStoreOptions extends BackendOptions {
   /** An ioredis client or cluster; the store never closes it. */
   client: Redis | Cluster
@@ -21,6 +21,17 @@ export interface RedisStoreOptions extends BackendOptions {
 
 // Keys longer than this are hashed, so a huge API key cannot make huge Redis keys.
 const MAX_RAW_KEY = 128
+
+/**
+ * The limiter waits longer for Redis than the cache does (50 ms). A verdict that arrives late
+ * was still counted by Redis, while the timed-out request is decided by the per-process
+ * insurance: on a healthy but busy server a short timeout turns into requests beyond the limit.
+ * Measured on a shared 2-core machine (test/ratelimit/audit-processes.test.ts), 1200 to 2000
+ * concurrent requests of one client over 4 processes on a Redis Cluster waited more than
+ * 250 ms for some replies: timeouts of 50 ms and 250 ms let 2-4x the limit through, 500 ms and
+ * 1 s stayed exact. A dead server still costs at most this per request until the circuit opens.
+ */
+export const DEFAULT_TIMEOUT_MS = 1000
 
 /**
  * Counters shared by every process through Redis: one EVALSHA round-trip per request
@@ -60,7 +71,11 @@ export class RedisStore implements RateLimitStore {
     this.client = client
     this.prefix = prefix
     this.now = options.now
-    this.guard = new BackendGuard({ ...options, name: 'redis rate limit store' })
+    this.guard = new BackendGuard({
+      ...options,
+      timeout: options.timeout ?? DEFAULT_TIMEOUT_MS,
+      name: 'redis rate limit store',
+    })
   }
 
   consume(key: string, policies: readonly Policy[], cost: number): Promise<Decision> {
