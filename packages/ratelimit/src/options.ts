@@ -46,6 +46,6 @@ export interface RateLimitOptions {
   insuranceMaxKeys?: number
   /** Counters `ratelimit.allowed` and `ratelimit.limited`. Default core's `defaultMetrics`. */
   metrics?: BriskMetrics
-  /** Clock for headers that carry absolute times (legacy `X-RateLimit-Reset`). Default `Date.now`. */
+  /** Clock in epoch ms of the default memory store, the insurance limiter and `X-RateLimit-Reset`. Default `Date.now`. */
   now?: () => number
 }
