@@ -51,7 +51,7 @@ const ALGORITHMS: Record<Algorithm, AlgorithmCode> = {
   gcra: GCRA,
 }
 
-// Names become an sf-string (RFC 8941 §3.3.3) and part of a Redis key: printable ASCII
+// Names become an sf-string (RFC 9651 §3.3.3) and part of a Redis key: printable ASCII
 // without quote, backslash or braces (braces would change the Redis Cluster hash tag).
 const NAME_PATTERN = /^[\x20-\x21\x23-\x5b\x5d-\x7a\x7c\x7e]{1,64}$/
 
