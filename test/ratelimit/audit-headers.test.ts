@@ -7,11 +7,22 @@
  * nothing, a HEAD is refused without a body, and JSON clients get RFC 9457 problem details.
  * The clock is injected (memoryStore({ now }), rateLimit({ now })), so every value is exact.
  */
-import { memoryStore, type RateLimitOptions } from '@brisk/ratelimit'
+import type { RequestListener } from 'node:http'
+import { createRequire } from 'node:module'
+import * as briskExpress from '@brisk/express'
+import * as briskKoa from '@brisk/koa'
+import { withBrisk } from '@brisk/node'
+import { memoryStore, rateLimit, type RateLimitOptions } from '@brisk/ratelimit'
+import express from 'express'
+import Koa from 'koa'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { parseList, type ListMember, type SfItem } from '../support/structured-fields.js'
 import { buildApp, FRAMEWORKS, MODES, type Framework, type Mode } from './audit-apps.js'
+
+const require = createRequire(import.meta.url)
+const express4 = require('express4') as typeof express
+const Koa2 = require('koa2') as typeof Koa
 
 // An hour boundary (epoch-aligned) plus 15 s: every window's remaining time is known.
 const HOUR_START = 3_600_000 * 472_222
@@ -241,5 +252,74 @@ describe.each(cases)('RateLimit fields on %s (%s)', (framework, mode) => {
     await agent.get('/').expect(200)
     await agent.get('/').expect(200)
     await agent.get('/').expect(429)
+  })
+})
+
+/** A global limiter for every path and a stricter one for /login, as two middlewares. */
+function twoLimiters(framework: Framework, now: () => number): RequestListener {
+  const global: RateLimitOptions = {
+    name: 'global',
+    limit: 100,
+    window: '1h',
+    algorithm: 'fixed-window',
+    store: memoryStore({ now }),
+  }
+  const login: RateLimitOptions = {
+    name: 'login',
+    limit: 2,
+    window: '1m',
+    algorithm: 'fixed-window',
+    store: memoryStore({ now }),
+  }
+  if (framework === 'Express 4' || framework === 'Express 5') {
+    const app = (framework === 'Express 4' ? express4 : express)()
+    app.use(briskExpress.rateLimit(global))
+    app.use('/login', briskExpress.rateLimit(login))
+    app.use((_req, res) => void res.send('ok'))
+    return app as unknown as RequestListener
+  }
+  if (framework === 'Koa 2' || framework === 'Koa 3') {
+    const app = new (framework === 'Koa 2' ? Koa2 : Koa)()
+    const loginLimiter = briskKoa.rateLimit(login)
+    app.use(briskKoa.rateLimit(global))
+    app.use((ctx, next) => (ctx.path.startsWith('/login') ? loginLimiter(ctx, next) : next()))
+    app.use((ctx) => void (ctx.body = 'ok'))
+    return app.callback() as RequestListener
+  }
+  const strict = rateLimit({ ...login, skip: (req) => !req.url.startsWith('/login') })
+  return withBrisk(
+    rateLimit(global),
+    withBrisk(strict, (_req, res) => void res.end('ok'), { logger: false }),
+    { logger: false },
+  ) as RequestListener
+}
+
+describe.each(FRAMEWORKS)('two limiters, one global and one for /login, on %s', (framework) => {
+  it('advertise both policies in one list each, and keep the global member on the 429', async () => {
+    const time = clock()
+    const listener = twoLimiters(framework, time.now)
+    const home = await request(listener).get('/').expect(200)
+    expect(draftList(home.headers['ratelimit-policy'])).toEqual([
+      { name: 'global', params: { q: 100, w: 3600 } },
+    ])
+
+    const login = await request(listener).get('/login').expect(200)
+    expect(draftList(login.headers['ratelimit-policy'])).toEqual([
+      { name: 'global', params: { q: 100, w: 3600 } },
+      { name: 'login', params: { q: 2, w: 60 } },
+    ])
+    expect(byName(draftList(login.headers.ratelimit))).toEqual({
+      global: { r: 98, t: 3585 },
+      login: { r: 1, t: 45 },
+    })
+    await request(listener).get('/login').expect(200)
+    const refused = await request(listener).get('/login').expect(429)
+    expect(byName(draftList(refused.headers.ratelimit))).toEqual({
+      // Two middlewares count on their own: the global one counted this request before the
+      // login limiter refused it (one limiter with `policies` is all-or-nothing instead).
+      global: { r: 96, t: 3585 },
+      login: { r: 0, t: 45 },
+    })
+    expect(refused.headers['retry-after']).toBe('45')
   })
 })
