@@ -36,6 +36,8 @@ export interface AuditApp {
   readonly ran: number
   /** The limiter's `reset(key)`, where the mode exposes it (alone). */
   reset?: (key: string) => Promise<void>
+  /** Express's `app.set(name, value)`, for settings changed after the app was built. */
+  set?: (name: string, value: unknown) => void
 }
 
 export interface BuildOptions {
@@ -100,6 +102,7 @@ export function buildApp(framework: Framework, mode: Mode, options: BuildOptions
     const make = framework === 'Express 4' ? express4 : express
     const server = make()
     server.set('trust proxy', trust)
+    app.set = (name, value) => void server.set(name, value)
     if (mode === 'alone') {
       const limiter = briskExpress.rateLimit(options.rateLimit)
       app.reset = (key) => limiter.reset(key)

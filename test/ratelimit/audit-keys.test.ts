@@ -81,6 +81,32 @@ describe.each(['Express 4', 'Express 5'] as const)(
   },
 )
 
+describe.each(['Express 4', 'Express 5'] as const)(
+  '%s front mode reads trust proxy per request',
+  (framework) => {
+    it('follows app.set("trust proxy") made after front() was built, as req.ip does', async () => {
+      const seen: string[] = []
+      const app = buildApp(framework, 'front', {
+        rateLimit: {
+          limit: 1000,
+          window: '1m',
+          key: (req) => {
+            seen.push(req.clientAddress)
+            return req.clientAddress
+          },
+        },
+        handler: (_req, ip) => ({ body: ip ?? '' }),
+      })
+      const first = await request(app.listener).get('/').set('X-Forwarded-For', '198.51.100.1').expect(200)
+      expect(seen.pop()).toBe(first.text)
+      app.set?.('trust proxy', 'loopback')
+      const second = await request(app.listener).get('/').set('X-Forwarded-For', '198.51.100.1').expect(200)
+      expect(second.text).toBe('198.51.100.1')
+      expect(seen.pop()).toBe('198.51.100.1')
+    })
+  },
+)
+
 describe.each(['Koa 2', 'Koa 3'] as const)(
   'the limiter counts ctx.ip on %s, in middleware and front mode alike',
   (framework) => {
@@ -185,6 +211,22 @@ describe.each(cases)('client keys on %s (%s)', (framework, mode) => {
     expect(await statusOf(listener, { 'X-API-Key': 'bob' })).toBe(200)
     expect(await statusOf(listener)).toBe(200)
     expect(await statusOf(listener)).toBe(429)
+  })
+
+  it('awaits an asynchronous key function (an API key looked up elsewhere)', async () => {
+    const listener = build({
+      rateLimit: {
+        limit: 1,
+        window: '1m',
+        key: async (req) => {
+          await new Promise((resolve) => setImmediate(resolve))
+          return `user:${String(req.headers['x-user'])}`
+        },
+      },
+    })
+    expect(await statusOf(listener, { 'X-User': 'alice' })).toBe(200)
+    expect(await statusOf(listener, { 'X-User': 'alice' })).toBe(429)
+    expect(await statusOf(listener, { 'X-User': 'bob' })).toBe(200)
   })
 
   it('lets skipped requests and allow-listed clients through uncounted and without fields', async () => {

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { Algorithm, PolicyOptions } from '@brisk/ratelimit'
+import type { Server } from 'node:http'
+import { memoryStore, redisStore, type Algorithm, type PolicyOptions } from '@brisk/ratelimit'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -19,7 +20,16 @@ import {
   startRedisCluster,
   type RedisCluster,
 } from '../support/redis-server.js'
-import type { Framework, Mode } from './audit-apps.js'
+import {
+  buildApp,
+  closeServer,
+  FRAMEWORKS,
+  listenOn,
+  MODES,
+  portOf,
+  type Framework,
+  type Mode,
+} from './audit-apps.js'
 
 const SERVER = fileURLToPath(new URL('./audit-server.ts', import.meta.url))
 const available = process.env.CI !== undefined || (await sharedRedisAvailable())
@@ -147,6 +157,38 @@ describe.runIf(available)('exactly N of M concurrent requests pass across proces
       ],
     })
     expect(await burst([port], 450)).toEqual({ 200: 30, 429: 420 })
+  })
+})
+
+describe.runIf(available)('exactly N of M concurrent requests pass in one process', () => {
+  const prefix = `brisk-audit-one:${randomUUID()}:`
+  const servers: Server[] = []
+  afterAll(async () => {
+    await Promise.all(servers.map(closeServer))
+    const redis = new Redis(REDIS_URL)
+    const keys = await redis.keys(`${prefix}*`)
+    if (keys.length > 0) await redis.del(...keys)
+    await redis.quit()
+  })
+
+  const cases = FRAMEWORKS.flatMap((framework) => MODES.map((mode) => [framework, mode] as const))
+  it.each(cases)('%s (%s), memory and Redis stores', async (framework, mode) => {
+    const redis = new Redis(REDIS_URL)
+    try {
+      for (const store of [
+        memoryStore(),
+        redisStore({ client: redis, prefix: `${prefix}${framework}:${mode}:` }),
+      ]) {
+        const app = buildApp(framework, mode, {
+          rateLimit: { limit: 15, window: '1000d', algorithm: 'sliding-window', store },
+        })
+        const server = await listenOn(app.listener)
+        servers.push(server)
+        expect(await burst([portOf(server)], 150), store.name).toEqual({ 200: 15, 429: 135 })
+      }
+    } finally {
+      await redis.quit()
+    }
   })
 })
 
