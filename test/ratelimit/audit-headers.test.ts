@@ -139,6 +139,25 @@ describe.each(cases)('RateLimit fields on %s (%s)', (framework, mode) => {
     })
   })
 
+  it.each(['fixed-window', 'sliding-window', 'token-bucket'] as const)(
+    'lets a client that waited Retry-After through, and not one that waited a second less (%s)',
+    async (algorithm) => {
+      for (const early of [true, false]) {
+        const time = clock()
+        const app = buildApp(framework, mode, {
+          rateLimit: { limit: 5, window: '1m', algorithm, store: memoryStore({ now: time.now }) },
+        })
+        const agent = request(app.listener)
+        for (let i = 0; i < 5; i++) await agent.get('/').expect(200)
+        const refused = await agent.get('/').expect(429)
+        const wait = Number(refused.headers['retry-after'])
+        expect(wait).toBeGreaterThanOrEqual(1)
+        time.advance((early ? wait - 1 : wait) * 1000)
+        await agent.get('/').expect(early ? 429 : 200)
+      }
+    },
+  )
+
   it('names every violated policy and waits for the longest in Retry-After', async () => {
     const time = clock()
     const now = time.now
