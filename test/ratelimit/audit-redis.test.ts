@@ -14,6 +14,7 @@ import {
   type RedisCluster,
   type RedisProcess,
 } from '../support/redis-server.js'
+import { parseList, type SfItem } from '../support/structured-fields.js'
 import { buildApp } from './audit-apps.js'
 
 /**
@@ -105,6 +106,46 @@ describe('the Redis store on the wire', () => {
     const keys = await admin.keys('*')
     expect(keys).toHaveLength(3)
     for (const key of keys) expect(key).toMatch(/^brisk:rl:\{127\.0\.0\.1\}:/)
+  })
+})
+
+describe('several policies on Redis', () => {
+  let server: RedisProcess | undefined
+  let client: Redis | undefined
+  afterEach(async () => {
+    client?.disconnect()
+    await server?.stop()
+  })
+
+  it('parse as RFC 9651 Lists, and a request refused by one policy consumes from none', async () => {
+    server = await startRedisServer()
+    client = new Redis(server.url)
+    const app = buildApp('Express 5', 'stack', {
+      rateLimit: {
+        policies: [
+          { name: 'burst', limit: 3, window: '1000d', algorithm: 'token-bucket' },
+          { name: 'minute', limit: 50, window: '1000d', algorithm: 'sliding-window' },
+          { name: 'hour', limit: 500, window: '1000d', algorithm: 'fixed-window' },
+        ],
+        store: redisStore({ client, logger: false }),
+      },
+    })
+    const agent = request(app.listener)
+    const remaining = (field: string): Record<string, number> =>
+      Object.fromEntries(
+        (parseList(field) as SfItem[]).map((item) => [item.value as string, item.params.get('r') as number]),
+      )
+    for (let i = 0; i < 3; i++) await agent.get('/').expect(200)
+    for (let i = 0; i < 4; i++) {
+      const refused = await agent.get('/').expect(429)
+      expect(remaining(refused.headers.ratelimit as string)).toEqual({ burst: 0, minute: 47, hour: 497 })
+      expect(refused.headers['retry-after']).toMatch(/^[1-9]\d*$/)
+    }
+    const keys = await client.keys('*')
+    const counts = await Promise.all(
+      keys.filter((key) => !key.includes(':burst:')).map((key) => client!.hget(key, 'b')),
+    )
+    expect(counts).toEqual(['3', '3'])
   })
 })
 
