@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { markAdmitted } from './admitted-fields.js'
+import { admittedFields, markAdmitted } from './admitted-fields.js'
 import { snapshotHeaders } from './capture-response.js'
 import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 
@@ -66,16 +66,33 @@ export function admissionMiddleware<T extends object = object>(
  * change or remove them, as it could any field set by an earlier middleware.
  */
 export function setAdmissionHeaders(
-  res: { setHeader(name: string, value: string | readonly string[]): unknown },
+  res: {
+    setHeader(name: string, value: string | readonly string[]): unknown
+    getHeader(name: string): unknown
+  },
   headers: BriskHeaders | undefined,
 ): void {
   if (headers === undefined) return
+  const earlier = admittedFields(res)
   for (const name in headers) {
-    const value = headers[name]
-    if (value !== undefined) res.setHeader(name, value)
+    let value = headers[name]
+    if (value === undefined) continue
+    if (earlier?.has(name) === true && LIST_FIELDS.has(name)) {
+      // A second limiter (a global one, then a route's): its policies join the list the first
+      // one started, so the client learns of both, not only of whichever ran last.
+      const prior = res.getHeader(name)
+      if (typeof prior === 'string' && prior !== '') value = `${prior}, ${String(value)}`
+    }
+    res.setHeader(name, value)
   }
   markAdmitted(res, Object.keys(headers))
 }
+
+/**
+ * Admission fields that are Structured Field Lists (RFC 9651 §3.1): the RateLimit fields of
+ * draft-ietf-httpapi-ratelimit-headers, whose members several limiters may each contribute.
+ */
+const LIST_FIELDS = new Set(['ratelimit', 'ratelimit-policy'])
 
 /**
  * An admission's own answer (a 429) as it goes onto a response earlier middleware already put
@@ -89,7 +106,19 @@ export function withEarlierHeaders(res: ServerResponse, response: BriskResponse)
     // a CDN must not keep one client's 429 (RFC 9213 CDN-Cache-Control, Surrogate-Control).
     if (NOT_FOR_REFUSALS.test(name)) delete earlier[name]
   }
-  return { ...response, headers: { ...earlier, ...response.headers } }
+  const headers = { ...earlier, ...response.headers }
+  // A limiter that ran before this one keeps its members of the RateLimit lists on the refusal.
+  const admitted = admittedFields(res)
+  if (admitted !== undefined) {
+    for (const name of LIST_FIELDS) {
+      const prior = res.getHeader(name)
+      const own = headers[name]
+      if (admitted.has(name) && typeof prior === 'string' && prior !== '' && typeof own === 'string') {
+        headers[name] = `${prior}, ${own}`
+      }
+    }
+  }
+  return { ...response, headers }
 }
 
 const NOT_FOR_REFUSALS = /cache-control$|^surrogate-control$|^expires$|^etag$|^last-modified$|^content-/

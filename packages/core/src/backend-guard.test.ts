@@ -1,4 +1,6 @@
+import { Socket } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
+import { REDIS_URL, sharedRedisAvailable } from '../../../test/support/redis-server.js'
 import { BackendGuard, BackendUnavailableError } from './backend-guard.js'
 import { BriskMetrics } from './metrics.js'
 
@@ -7,6 +9,8 @@ function recordingLogger() {
   const log = (level: string) => (_obj: object, msg?: string) => void lines.push({ level, msg })
   return { lines, logger: { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') } }
 }
+
+const redisAvailable = process.env.CI !== undefined || (await sharedRedisAvailable())
 
 describe('BackendGuard', () => {
   it('passes results through while the backend is healthy', async () => {
@@ -20,6 +24,37 @@ describe('BackendGuard', () => {
     const never = new Promise<number>(() => {})
     await expect(guard.run(() => never)).rejects.toMatchObject({ reason: 'timeout' })
   })
+
+  it.runIf(redisAvailable)(
+    'does not count a reply that arrived in time as slow because the event loop was busy',
+    async () => {
+      const { hostname, port } = new URL(REDIS_URL)
+      const socket = new Socket()
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject)
+        socket.connect(Number(port || 6379), hostname, resolve)
+      })
+      try {
+        const guard = new BackendGuard({ name: 'test', timeout: 20, logger: false })
+        const ping = (): Promise<string> =>
+          new Promise((resolve) => {
+            socket.once('data', (chunk: Buffer) => resolve(chunk.toString()))
+            socket.write('PING\r\n')
+          })
+        const answer = guard.run(ping)
+        // Redis (another process) answers within a millisecond while this loop is busy for 200:
+        // the timer is due before the reply is read, yet the reply is there and must win.
+        const until = Date.now() + 200
+        while (Date.now() < until) {
+          /* a request handler hogging the event loop */
+        }
+        await expect(answer).resolves.toBe('+PONG\r\n')
+        expect(guard.state).toBe('closed')
+      } finally {
+        socket.destroy()
+      }
+    },
+  )
 
   it('wraps a failing command and keeps its cause', async () => {
     const guard = new BackendGuard({ name: 'test', logger: false })

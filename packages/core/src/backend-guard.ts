@@ -102,7 +102,14 @@ export class BackendGuard {
     try {
       const pending = command()
       const result = await new Promise<T>((resolve, reject) => {
-        timer = setTimeout(() => reject(new BackendUnavailableError(this.name, 'timeout')), timeoutMs)
+        // The timer fires in the timers phase, before this turn's poll phase reads sockets: on a
+        // busy event loop, a reply that arrived in time would lose to it. setImmediate runs
+        // after the poll phase, so a reply already received settles first; only a backend that
+        // really has not answered counts as slow.
+        timer = setTimeout(
+          () => setImmediate(() => reject(new BackendUnavailableError(this.name, 'timeout'))),
+          timeoutMs,
+        )
         timer.unref?.()
         pending.then(resolve, reject)
       })

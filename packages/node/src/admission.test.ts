@@ -44,4 +44,21 @@ describe('withBrisk with an admission middleware', () => {
     await request(server).get('/').expect(500)
     expect(reported).toEqual(['listener failed', 'decision failed'])
   })
+
+  it("keeps what an outer listener set on a refusal: its CORS field, an outer limiter's members", async () => {
+    const inner = rateLimit({ name: 'inner', limit: 1, window: '1m', metrics: new BriskMetrics() })
+    const outer = rateLimit({ name: 'outer', limit: 10, window: '1m', metrics: new BriskMetrics() })
+    const limited = withBrisk(inner, reportWrite)
+    const server = createServer(
+      withBrisk(outer, (req, res) => {
+        res.setHeader('access-control-allow-origin', '*')
+        limited(req, res)
+      }),
+    )
+    await request(server).get('/').expect(200)
+    const refused = await request(server).get('/').expect(429)
+    expect(refused.headers['access-control-allow-origin']).toBe('*')
+    expect(refused.headers['ratelimit-policy']).toBe('"outer";q=10;w=60, "inner";q=1;w=60')
+    expect(refused.headers.ratelimit).toMatch(/^"outer";r=8;t=\d+, "inner";r=0;t=\d+$/)
+  })
 })

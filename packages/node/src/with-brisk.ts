@@ -12,6 +12,7 @@ import {
   parseSize,
   resolveLogger,
   setAdmissionHeaders,
+  withEarlierHeaders,
   writeResponse,
   type Admission,
   type BriskLogger,
@@ -98,7 +99,9 @@ export function withBrisk(
     const apply = (req: IncomingMessage, res: ServerResponse, admission: Admission): void => {
       if (res.headersSent || res.writableEnded) return
       if ('response' in admission) {
-        void writeResponse(res, admission.response)
+        // As on Express and Koa: what was set before (an outer listener's CORS fields, an outer
+        // limiter's RateLimit members) stays on the refusal.
+        void writeResponse(res, withEarlierHeaders(res, admission.response))
         return
       }
       setAdmissionHeaders(res, admission.headers)

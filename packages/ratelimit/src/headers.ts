@@ -2,8 +2,8 @@ import type { PolicyOutcome } from './evaluate.js'
 import type { Policy } from './policy.js'
 
 /*
- * The RateLimit and RateLimit-Policy fields of draft-ietf-httpapi-ratelimit-headers-10
- * (syntax unchanged in -11): each is a Structured Fields List (RFC 8941) of items whose
+ * The RateLimit and RateLimit-Policy fields of draft-ietf-httpapi-ratelimit-headers-11
+ * (syntax unchanged since -10): each is a Structured Fields List (RFC 9651) of items whose
  * value is the policy name as an sf-string, with Integer parameters.
  *   RateLimit-Policy: "burst";q=100;w=60, "daily";q=1000;w=86400
  *   RateLimit: "burst";r=0;t=30, "daily";r=999;t=80000

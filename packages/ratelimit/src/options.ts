@@ -30,7 +30,7 @@ export interface RateLimitOptions {
   skip?: (req: BriskRequest) => boolean
   /** Client addresses or CIDR ranges that pass uncounted. */
   allowList?: string[]
-  /** Send `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-10). Default true. */
+  /** Send `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-11). Default true. */
   headers?: boolean
   /** Also send `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (epoch seconds). Default false. */
   legacyHeaders?: boolean
@@ -46,6 +46,6 @@ export interface RateLimitOptions {
   insuranceMaxKeys?: number
   /** Counters `ratelimit.allowed` and `ratelimit.limited`. Default core's `defaultMetrics`. */
   metrics?: BriskMetrics
-  /** Clock for headers that carry absolute times (legacy `X-RateLimit-Reset`). Default `Date.now`. */
+  /** Clock in epoch ms of the default memory store, the insurance limiter and `X-RateLimit-Reset`. Default `Date.now`. */
   now?: () => number
 }

@@ -35,6 +35,12 @@ describe('compilePolicies', () => {
   it.each<[string, PolicyOptions[], string]>([
     ['a zero limit', [{ limit: 0, window: '1s' }], 'limit'],
     ['a fractional limit', [{ limit: 1.5, window: '1s' }], 'limit'],
+    [
+      'a limit of 16 digits (not an RFC 9651 Integer)',
+      [{ limit: Number.MAX_SAFE_INTEGER, window: '1s' }],
+      'limit',
+    ],
+    ['a burst of 16 digits', [{ limit: 1, window: '1s', algorithm: 'gcra', burst: 1e15 }], 'burst'],
     ['a window under a second', [{ limit: 1, window: '500ms' }], 'window'],
     ['a window that is not a duration', [{ limit: 1, window: 'soon' }], 'window'],
     ['an unknown algorithm', [{ limit: 1, window: '1s', algorithm: 'leaky' as 'gcra' }], 'algorithm'],
@@ -45,6 +51,11 @@ describe('compilePolicies', () => {
   ])('rejects %s at creation', (_label, list, option) => {
     expect(() => compilePolicies(list, 'options')).toThrow(BriskOptionError)
     expect(() => compilePolicies(list, 'options')).toThrow(option)
+  })
+
+  it('accepts the largest quota an RFC 9651 Integer holds', () => {
+    const [policy] = compilePolicies([{ limit: 999_999_999_999_999, window: '1h' }], 'options')
+    expect(policy!.policyItem).toBe('"default";q=999999999999999;w=3600')
   })
 
   it('rejects two policies with one name', () => {

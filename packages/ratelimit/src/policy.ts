@@ -51,9 +51,16 @@ const ALGORITHMS: Record<Algorithm, AlgorithmCode> = {
   gcra: GCRA,
 }
 
-// Names become an sf-string (RFC 8941 §3.3.3) and part of a Redis key: printable ASCII
+// Names become an sf-string (RFC 9651 §3.3.3) and part of a Redis key: printable ASCII
 // without quote, backslash or braces (braces would change the Redis Cluster hash tag).
 const NAME_PATTERN = /^[\x20-\x21\x23-\x5b\x5d-\x7a\x7c\x7e]{1,64}$/
+
+/**
+ * The largest quota the fields can carry: `q` and `r` are RFC 9651 Integers, at most 15 digits
+ * (§3.3.1); a larger value (say `Number.MAX_SAFE_INTEGER` meant as "unlimited") would make a
+ * client's parser reject the whole field.
+ */
+const MAX_QUOTA = 999_999_999_999_999
 
 /** Validates policy options once, at creation; throws {@link BriskOptionError}. */
 export function compilePolicies(list: readonly PolicyOptions[], option: string): Policy[] {
@@ -68,8 +75,8 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
       throw new BriskOptionError(`${option}[${index}]`, options, 'an object { limit, window }')
     }
     const limit = options.limit
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new BriskOptionError(`${at}limit`, limit, 'a whole number of 1 or more')
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_QUOTA) {
+      throw new BriskOptionError(`${at}limit`, limit, `a whole number from 1 to ${MAX_QUOTA}`)
     }
     const windowMs = parseDuration(options.window, `${at}window`)
     if (!Number.isSafeInteger(windowMs) || windowMs < 1000) {
@@ -86,11 +93,16 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
       )
     }
     const burst = options.burst ?? limit
-    if (options.burst !== undefined && (algorithm !== GCRA || !Number.isSafeInteger(burst) || burst < 1)) {
+    if (
+      options.burst !== undefined &&
+      (algorithm !== GCRA || !Number.isSafeInteger(burst) || burst < 1 || burst > MAX_QUOTA)
+    ) {
       throw new BriskOptionError(
         `${at}burst`,
         options.burst,
-        algorithm === GCRA ? 'a whole number of 1 or more' : 'no burst: only "token-bucket" has one',
+        algorithm === GCRA
+          ? `a whole number from 1 to ${MAX_QUOTA}`
+          : 'no burst: only "token-bucket" has one',
       )
     }
     const intervalUs = Math.max(1, Math.round((windowMs * 1000) / limit))

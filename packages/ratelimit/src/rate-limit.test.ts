@@ -274,6 +274,30 @@ describe('rateLimit', () => {
     ])
   })
 
+  it('runs its own memory store and insurance limiter on the now option, so windows move with it', async () => {
+    let now = T0
+    const limiter = rateLimit({ limit: 1, window: '1m', algorithm: 'fixed-window', now: () => now })
+    expect(await statuses(limiter, [request(), request()])).toEqual([200, 429])
+    now += 60_000
+    expect(await statuses(limiter, [request(), request()])).toEqual([200, 429])
+
+    const down: RateLimitStore = {
+      name: 'down',
+      consume: () => Promise.reject(new Error('down')),
+      reset: () => Promise.resolve(),
+    }
+    const insured = rateLimit({
+      limit: 1,
+      window: '1m',
+      algorithm: 'fixed-window',
+      store: down,
+      now: () => now,
+    })
+    expect(await statuses(insured, [request(), request()])).toEqual([200, 429])
+    now += 60_000
+    expect(await statuses(insured, [request()])).toEqual([200])
+  })
+
   it('forgets a client on reset, by address (its IPv6 group) or by key', async () => {
     const byAddress = rateLimit({ limit: 1, window: '1m', store: fixedClock() })
     const client = request('2001:db8:aa:bb00::1')

@@ -50,7 +50,10 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
     policyList(options),
     options.policies === undefined ? 'options' : 'policies',
   )
-  const store = options.store ?? new MemoryStore()
+  const now = optionalFunction(options.now, 'now') ?? Date.now
+  // One clock for everything the limiter builds itself, so `now` alone makes a test deterministic.
+  const clock = options.now === undefined ? {} : { now }
+  const store = options.store ?? new MemoryStore(clock)
   if (typeof store !== 'object' || store === null || typeof store.consume !== 'function') {
     throw new BriskOptionError(
       'store',
@@ -68,7 +71,6 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   }
   const keyOf = optionalFunction(options.key, 'key')
   const skip = optionalFunction(options.skip, 'skip')
-  const now = optionalFunction(options.now, 'now') ?? Date.now
   const ipv6Subnet = options.ipv6Subnet ?? 56
   if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) {
     throw new BriskOptionError('ipv6Subnet', ipv6Subnet, 'a prefix length from 1 to 128 (e.g. 56 or 64)')
@@ -99,7 +101,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   // Per process, so N processes let through at most N times the limit while Redis is down.
   const insurance =
     failure === 'open' && insuranceOn && !(store instanceof MemoryStore)
-      ? new MemoryStore({ maxKeys: insuranceMaxKeys })
+      ? new MemoryStore({ ...clock, maxKeys: insuranceMaxKeys })
       : undefined
   // The memory store answers synchronously: calling it directly saves a promise per request.
   const memory = store instanceof MemoryStore ? store : undefined

@@ -43,7 +43,14 @@ describe.skipIf(!available && !process.env.CI)('rate limit Lua script on a real 
       ...policyArguments(c.policy),
     )) as number[]
     const e = c.expected
-    expect(reply).toEqual([e.allowed ? 1 : 0, e.allowed ? 1 : 0, e.remaining, e.resetMs, e.retryAfterMs])
+    expect(reply).toEqual([
+      e.allowed ? 1 : 0,
+      e.allowed ? 1 : 0,
+      e.remaining,
+      e.resetMs,
+      e.retryAfterMs,
+      c.now,
+    ])
     if (!e.allowed) {
       expect(await readState(key)).toEqual(c.state)
     } else if (e.ttlMs > 0) {
@@ -111,7 +118,7 @@ describe.skipIf(!available && !process.env.CI)('rate limit Lua script on a real 
               for (const step of expected.steps) {
                 flat.push(step.allowed ? 1 : 0, step.remaining, step.resetMs, step.retryAfterMs)
               }
-              expect(reply).toEqual(flat)
+              expect(reply).toEqual([...flat, now])
             }
             await redis.del(...keys)
           },
@@ -120,6 +127,27 @@ describe.skipIf(!available && !process.env.CI)('rate limit Lua script on a real 
       )
     },
   )
+
+  it('consumes nothing once the caller has stopped waiting (its deadline has passed)', async () => {
+    const [policy] = compilePolicies([{ limit: 5, window: '1h', algorithm: 'fixed-window' }], 'policies')
+    const key = `${prefix}{deadline}`
+    const args = policyArguments(policy!)
+    const now = T0 + 1000
+    const late = await redis.eval(RATE_LIMIT_SCRIPT, 1, key, String(now), '1', ...args, String(now - 1))
+    expect(late).toEqual([-1, now])
+    expect(await redis.exists(key)).toBe(0)
+    const inTime = (await redis.eval(
+      RATE_LIMIT_SCRIPT,
+      1,
+      key,
+      String(now),
+      '1',
+      ...args,
+      String(now),
+    )) as number[]
+    expect(inTime[0]).toBe(1)
+    expect((await readState(key)).b).toBe(1)
+  })
 
   it('uses the Redis server clock when no time is passed', async () => {
     const [policy] = compilePolicies([{ limit: 5, window: '1h', algorithm: 'fixed-window' }], 'policies')

@@ -16,7 +16,13 @@ import type { Policy } from './policy.js'
  *          the server agrees on the clock (tests pass a fixed time to replay the tables).
  * ARGV[2]: cost.
  * ARGV[3 + 5(i-1) ...]: algorithm code, limit, window ms, burst, interval µs of policy i.
- * Returns: { allowed (0/1), then per policy: allowed, remaining, resetMs, retryAfterMs }.
+ * ARGV[3 + 5n] (optional): deadline on the script's clock, after which the verdict is no
+ *          longer awaited (the caller timed out and decided by its failure policy): the script
+ *          then consumes nothing and returns { -1, now }. A command that ioredis resends after a
+ *          reconnect, or that ran only after CLIENT PAUSE or a stall, cannot charge a client
+ *          for a request that was already answered.
+ * Returns: { allowed (0/1), then per policy: allowed, remaining, resetMs, retryAfterMs, then
+ *          now }: the clock the script used, so the caller can place its deadlines on it.
  *
  * Numbers are written with %.17g: Lua 5.1's tostring keeps 14 digits, which would round a
  * microsecond TAT (16 digits) and make Redis disagree with TypeScript.
@@ -29,6 +35,8 @@ if now == 0 then
 end
 local cost = tonumber(ARGV[2])
 local n = #KEYS
+local deadline = tonumber(ARGV[3 + 5 * n]) or 0
+if deadline > 0 and now > deadline then return { -1, now } end
 
 local function step(i, a, b, c, units)
   local base = 2 + (i - 1) * 5
@@ -134,6 +142,7 @@ for i = 1, n do
   reply[#reply + 1] = s[3]
   reply[#reply + 1] = s[4]
 end
+reply[#reply + 1] = now
 return reply
 `
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { BriskMetrics, BriskOptionError, type BriskRequest, type BriskResponse } from '@brisk/core'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -120,6 +121,79 @@ describe('RedisStore on a private redis-server', () => {
       expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([1])
     } finally {
       client.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('sends nothing while the connection is lost, so a reconnect replays no decided request', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    client.on('error', () => {}) // the stopped server's connection errors are expected
+    try {
+      const policies = compilePolicies([{ limit: 3, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+      // A timeout that cannot fire during the test: only the lost connection can refuse.
+      const store = redisStore({ client, logger: false, timeout: '1h' })
+      await store.consume('k', policies, 1)
+      const lost = once(client, 'reconnecting')
+      await server.stop()
+      await lost
+      // Refused at once, and not queued for later.
+      await expect(store.consume('k', policies, 1)).rejects.toThrow()
+      await expect(store.consume('k', policies, 1)).rejects.toThrow()
+      const ready = once(client, 'ready')
+      await server.restart()
+      await ready
+      await client.ping()
+      // The restarted server lost its counters and was sent nothing of the outage.
+      expect(await client.keys('*')).toEqual([])
+      expect(await store.consume('k', policies, 1)).toMatchObject({ outcomes: [{ remaining: 2 }] })
+    } finally {
+      client.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('counts nothing for a command Redis runs after the store stopped waiting for it', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const admin = new Redis(server.url)
+    try {
+      const policies = compilePolicies([{ limit: 3, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+      const store = redisStore({ client, timeout: 100, logger: false })
+      await store.consume('k', policies, 1) // the store learns the server's clock from the reply
+      await admin.call('CLIENT', 'PAUSE', '400', 'ALL')
+      await expect(store.consume('k', policies, 1)).rejects.toMatchObject({ reason: 'timeout' })
+      // The paused command runs once the pause ends; a PING behind it on the same connection
+      // answers after it.
+      await client.ping()
+      const [key] = await admin.keys('*')
+      expect(await admin.hget(key!, 'b')).toBe('1')
+    } finally {
+      client.disconnect()
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('waits for a Redis that is busy but answering: by default a late verdict is still the verdict', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const admin = new Redis(server.url)
+    try {
+      const limiter = rateLimit({
+        limit: 1,
+        window: '1000d',
+        store: redisStore({ client, logger: false }),
+        failure: 'closed',
+      })
+      await client.ping()
+      // Held 300 ms: far more than a cache would wait, well within the limiter's default.
+      await admin.call('CLIENT', 'PAUSE', '300', 'ALL')
+      const statuses = await Promise.all([limiter(request(), ok), limiter(request(), ok)])
+      expect(statuses.map((response) => response.status).sort()).toEqual([200, 429])
+    } finally {
+      client.disconnect()
+      admin.disconnect()
       await server.stop()
     }
   })

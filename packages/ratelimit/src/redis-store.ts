@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
-import { BackendGuard, type BackendOptions, BriskOptionError } from '@brisk/core'
+import { BackendGuard, type BackendOptions, BriskOptionError, parseDuration } from '@brisk/core'
 import type { Cluster, Redis } from 'ioredis'
 import type { Decision, PolicyOutcome } from './evaluate.js'
 import type { Policy } from './policy.js'
 import { policyArguments, RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js'
 import type { RateLimitStore } from './store.js'
 
-/** Besides these, the fault-handling options of every remote store: `timeout` (default 50 ms), `failureThreshold` (5), `resetTimeout` (1 s), `quietPeriod` (5 s), `logger`, `metrics`. */
+/** Besides these, the fault-handling options of every remote store: `timeout` (default 1 s here, see {@link DEFAULT_TIMEOUT_MS}), `failureThreshold` (5), `resetTimeout` (1 s), `quietPeriod` (5 s), `logger`, `metrics`. */
 export interface RedisStoreOptions extends BackendOptions {
   /** An ioredis client or cluster; the store never closes it. */
   client: Redis | Cluster
@@ -22,6 +22,20 @@ export interface RedisStoreOptions extends BackendOptions {
 // Keys longer than this are hashed, so a huge API key cannot make huge Redis keys.
 const MAX_RAW_KEY = 128
 
+/** ioredis connection states after a connection was lost (or closed), as `Redis` and `Cluster` report them. */
+const LOST = new Set(['reconnecting', 'close', 'end', 'disconnecting'])
+
+/**
+ * The limiter waits longer for Redis than the cache does (50 ms). A verdict that arrives late
+ * was still counted by Redis, while the timed-out request is decided by the per-process
+ * insurance: on a healthy but busy server a short timeout turns into requests beyond the limit.
+ * Measured on a shared 2-core machine (test/ratelimit/audit-processes.test.ts), 1200 to 2000
+ * concurrent requests of one client over 4 processes on a Redis Cluster waited more than
+ * 250 ms for some replies: timeouts of 50 ms and 250 ms let 2-4x the limit through, 500 ms and
+ * 1 s stayed exact. A dead server still costs at most this per request until the circuit opens.
+ */
+export const DEFAULT_TIMEOUT_MS = 1000
+
 /**
  * Counters shared by every process through Redis: one EVALSHA round-trip per request
  * (EVAL once after a Redis restart or SCRIPT FLUSH answers NOSCRIPT), atomic across
@@ -34,6 +48,13 @@ export class RedisStore implements RateLimitStore {
   private readonly client: Redis | Cluster
   private readonly prefix: string
   private readonly now: (() => number) | undefined
+  private readonly timeoutMs: number
+  /**
+   * How far the Redis clock is ahead of this process's: the largest `server time - local time
+   * at reply` seen. Each sample can only underestimate (the reply took time to arrive and be
+   * read), so the largest is the closest; an error makes deadlines later, never too early.
+   */
+  private serverAhead = Number.NEGATIVE_INFINITY
   /** Per policy list: the constant ARGV tail and the key suffixes, computed once. */
   private readonly compiled = new WeakMap<readonly Policy[], { args: string[]; suffixes: string[] }>()
 
@@ -60,7 +81,8 @@ export class RedisStore implements RateLimitStore {
     this.client = client
     this.prefix = prefix
     this.now = options.now
-    this.guard = new BackendGuard({ ...options, name: 'redis rate limit store' })
+    this.timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT_MS, 'timeout')
+    this.guard = new BackendGuard({ ...options, timeout: this.timeoutMs, name: 'redis rate limit store' })
   }
 
   consume(key: string, policies: readonly Policy[], cost: number): Promise<Decision> {
@@ -69,9 +91,22 @@ export class RedisStore implements RateLimitStore {
     const keys = new Array<string>(suffixes.length)
     for (let i = 0; i < suffixes.length; i++) keys[i] = base + suffixes[i]!
     const now = this.now === undefined ? '0' : String(this.now())
+    // Past this moment (on Redis's clock) nobody awaits the verdict: the script must not count it.
+    const deadline =
+      this.now === undefined && this.serverAhead !== Number.NEGATIVE_INFINITY
+        ? String(Date.now() + this.serverAhead + this.timeoutMs)
+        : '0'
     return this.guard
-      .run(() => this.run(keys, [now, String(cost), ...args]))
-      .then((reply) => decode(reply, policies.length))
+      .run(() =>
+        this.run(keys, [now, String(cost), ...args, deadline]).then((reply) =>
+          decode(reply, policies.length),
+        ),
+      )
+      .then((decision) => {
+        const ahead = decision.serverNow - Date.now()
+        if (ahead > this.serverAhead) this.serverAhead = ahead
+        return decision
+      })
   }
 
   async reset(key: string, policies: readonly Policy[]): Promise<void> {
@@ -110,6 +145,13 @@ export class RedisStore implements RateLimitStore {
   }
 
   private async run(keys: string[], args: string[]): Promise<unknown> {
+    if (LOST.has(this.client.status)) {
+      // ioredis would queue the command and send it once reconnected, long after this request
+      // was decided by the failure policy: Redis would then charge the client a second time
+      // (even for requests the insurance refused), and right after recovery refuse a client
+      // whose restarted counters should be fresh. Failing now also spares the request the wait.
+      throw new Error(`brisk: redis connection ${this.client.status}`)
+    }
     try {
       return await this.client.evalsha(RATE_LIMIT_SCRIPT_SHA, keys.length, ...keys, ...args)
     } catch (error) {
@@ -123,8 +165,12 @@ export class RedisStore implements RateLimitStore {
   }
 }
 
-function decode(reply: unknown, count: number): Decision {
-  if (!Array.isArray(reply) || reply.length !== 1 + count * 4) {
+function decode(reply: unknown, count: number): Decision & { serverNow: number } {
+  if (Array.isArray(reply) && reply[0] === -1) {
+    // Ran after its deadline (see the script), so it counted nothing: a failure like a timeout.
+    throw new Error('brisk: the rate limit script ran after its deadline')
+  }
+  if (!Array.isArray(reply) || reply.length !== 2 + count * 4) {
     throw new Error('brisk: unexpected reply from the rate limit script')
   }
   const outcomes = new Array<PolicyOutcome>(count)
@@ -137,7 +183,7 @@ function decode(reply: unknown, count: number): Decision {
       retryAfterMs: Number(reply[at + 3]),
     }
   }
-  return { allowed: reply[0] === 1, outcomes }
+  return { allowed: reply[0] === 1, outcomes, serverNow: Number(reply[1 + count * 4]) }
 }
 
 /** A store shared by every process through Redis: see {@link RedisStore}. */
