@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import {
+  copyHeaders,
   headerValue,
   type BriskHeaders,
   type BriskMiddleware,
@@ -149,6 +150,25 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     return { kind: 'hit', entry, storeKey, marker }
   }
 
+  /**
+   * The hit, when a store holding entries in this process has it (`peek`): a lookup without a
+   * promise. Undefined sends the request through {@link lookup}, which also finds misses.
+   */
+  const peekHit = (primaryKey: string, req: BriskRequest): Lookup | undefined => {
+    const first = store.peek?.(primaryKey)
+    if (first === undefined) return undefined
+    const marker = asVaryMeta(first.meta)
+    if (marker === undefined) {
+      const entry = prepareEntry(first)
+      return entry === undefined ? undefined : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
+    }
+    const storeKey = variantKey(primaryKey, marker.id, marker.fields, req.headers)
+    const found = store.peek?.(storeKey)
+    const entry = found === undefined ? undefined : prepareEntry(found)
+    if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) return undefined
+    return { kind: 'hit', entry, storeKey, marker }
+  }
+
   const serve = (
     entry: PreparedResponse,
     req: BriskRequest,
@@ -171,7 +191,9 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       }
       return { status: 304, headers, body: null }
     }
-    const headers: BriskHeaders = { ...entry.headers, age: String(age), 'cache-status': status }
+    const headers: BriskHeaders = copyHeaders(entry.headers)
+    headers.age = String(age)
+    headers['cache-status'] = status
     const res: BriskResponse = {
       status: meta.status,
       headers,
@@ -611,12 +633,14 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const primaryKey = keyOf(req)
     if (primaryKey === undefined) return bypass(next, 'key')
 
-    let found: Lookup
-    try {
-      found = await lookup(primaryKey, req)
-    } catch (error) {
-      storeFault(error)
-      return bypass(next, 'store-unavailable')
+    let found = peekHit(primaryKey, req)
+    if (found === undefined) {
+      try {
+        found = await lookup(primaryKey, req)
+      } catch (error) {
+        storeFault(error)
+        return bypass(next, 'store-unavailable')
+      }
     }
 
     if (req.hints.refresh === true && method === 'GET') {

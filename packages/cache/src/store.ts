@@ -44,6 +44,12 @@ export interface CacheStore {
   readonly name: string
   /** The entry under `key`, or undefined when absent or expired. Rejects when the backend fails. */
   get(key: string): Promise<StoreEntry | undefined>
+  /**
+   * The entry under `key` when this process holds it (a memory store, a tiered store's L1),
+   * synchronously; undefined does not mean absent, only "ask `get`". Lets a hit skip the
+   * promises of a lookup. Optional: remote stores leave it out.
+   */
+  peek?(key: string): StoreEntry | undefined
   set(key: string, entry: StoreEntry, options: StoreSetOptions): Promise<void>
   delete(key: string): Promise<void>
   /** Removes every entry tagged `tag`, without scanning all keys. Resolves with how many were removed when known. */

@@ -1,4 +1,4 @@
-import type { BriskHeaders, HeaderValue } from '@brisk/core'
+import { copyHeaders, type BriskHeaders, type HeaderValue } from '@brisk/core'
 import type { StoreEntry, StoreMeta } from './store.js'
 import type { Freshness } from './storage-policy.js'
 
@@ -96,7 +96,7 @@ export function prepareEntry(entry: StoreEntry): PreparedResponse | undefined {
 
 /** Prepares a response for hits (also used right after storing, for coalesced waiters). */
 export function prepareResponse(meta: ResponseMeta, body: Buffer): PreparedResponse {
-  const headers: Record<string, HeaderValue> = { ...meta.headers }
+  const headers: Record<string, HeaderValue> = copyHeaders(meta.headers)
   // RFC 9110 §8.6: no Content-Length on a 204 (nor a 1xx); Node would send it as given.
   if (meta.status !== 204 && meta.status >= 200) headers['content-length'] = String(body.length)
   return { meta, body, headers, freshUntil: meta.storedAt + meta.lifetime - meta.initialAge }

@@ -1,6 +1,7 @@
 import {
   type BriskMetrics,
   BriskOptionError,
+  copyHeaders,
   defaultMetrics,
   headerValue,
   resolveLogger,
@@ -166,7 +167,7 @@ function hashable(response: BriskResponse): boolean {
 }
 
 function validatorFields(current: CurrentValidators): BriskHeaders {
-  const fields: BriskHeaders = { ...current.headers }
+  const fields: BriskHeaders = current.headers === undefined ? {} : copyHeaders(current.headers)
   addMissing(fields, current)
   return fields
 }

@@ -4,6 +4,7 @@ import { cacheControl, compilePathPattern, conditional, type PathPattern } from 
 import {
   BriskOptionError,
   compose,
+  copyHeaders,
   defaultMetrics,
   type BriskHeaders,
   type BriskHints,
@@ -135,7 +136,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
     }
     fromApp.delete(req.hints)
     if (kept.length > 0) {
-      const headers = { ...response.headers }
+      const headers = copyHeaders(response.headers)
       for (const [name, value] of kept) headers[name] = value
       response.headers = headers
     }
@@ -151,7 +152,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
       const value = response.headers[name]
       if (value === undefined) continue
       kept.push([name, value])
-      headers ??= { ...response.headers }
+      headers ??= copyHeaders(response.headers)
       delete headers[name]
     }
     if (headers !== undefined) response.headers = headers

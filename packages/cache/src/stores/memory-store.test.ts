@@ -60,6 +60,17 @@ describe('memoryStore', () => {
     expect(await memoryStore().get('nope')).toBeUndefined()
   })
 
+  it('peeks at an entry synchronously, with the same answer and expiry as get', async () => {
+    const clock = fakeClock()
+    const store = memoryStore({ clock })
+    const entry: StoreEntry = { meta: { status: 200 }, body: Buffer.allocUnsafeSlow(4) }
+    expect(store.peek('k')).toBeUndefined()
+    await store.set('k', entry, { ttl: 1_000 })
+    expect(store.peek('k')).toBe(await store.get('k'))
+    clock.advance(1_001)
+    expect(store.peek('k')).toBeUndefined()
+  })
+
   it('drops an entry once its TTL has passed', async () => {
     const clock = fakeClock()
     const store = memoryStore({ clock })

@@ -27,6 +27,7 @@ export interface MemoryStore extends CacheStore {
   readonly size: number
   /** Entries currently kept, including expired ones not yet reclaimed. */
   readonly entries: number
+  peek(key: string): StoreEntry | undefined
 }
 
 /**
@@ -113,6 +114,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return lru.size
     },
     async get(key) {
+      return lru.get(key)?.entry
+    },
+    peek(key) {
       return lru.get(key)?.entry
     },
     async set(key: string, entry: StoreEntry, setOptions: StoreSetOptions) {

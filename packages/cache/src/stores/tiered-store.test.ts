@@ -92,6 +92,16 @@ describe.runIf(runRedis)('tieredStore across two instances', () => {
     expect((await a.get('l1-hit'))?.body.toString()).toBe('v1')
   })
 
+  it('peeks at L1 only: an entry only Redis holds is left to get', async () => {
+    const a = await instance()
+    await a.set('peek-l1', entry('local'), { ttl: 60_000 })
+    await l2.set('peek-l2', entry('remote'), { ttl: 60_000 })
+    expect(a.peek?.('peek-l1')?.body.toString()).toBe('local')
+    expect(a.peek?.('peek-l2')).toBeUndefined()
+    expect((await a.get('peek-l2'))?.body.toString()).toBe('remote')
+    expect(a.peek?.('peek-l2')?.body.toString()).toBe('remote')
+  })
+
   it('fills L1 from L2 on a miss, for the remaining TTL only', async () => {
     const clock = fakeClock()
     const b = await instance({ clock })

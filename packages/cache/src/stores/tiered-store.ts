@@ -203,6 +203,10 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
       return () => void listeners.delete(listener)
     },
 
+    peek(key) {
+      return l1.peek?.(key)
+    },
+
     async get(key) {
       const local = await l1.get(key)
       if (local !== undefined) return local
