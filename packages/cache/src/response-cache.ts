@@ -32,7 +32,7 @@ import {
   type VaryMeta,
 } from './stored-response.js'
 import { unkeyedRequestHeader } from './unkeyed-headers.js'
-import { acceptsEncoding, parseVary, variantKey, variantValues } from './vary.js'
+import { acceptsEncoding, parseVary, variantKey, variantKeyOf, variantValues } from './vary.js'
 
 /** The response-cache middleware, with its purge API. */
 export interface ResponseCache extends BriskMiddleware {
@@ -141,7 +141,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         ? { kind: 'miss', fwd: 'uri-miss', marker: undefined }
         : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
     }
-    const storeKey = variantKey(primaryKey, marker.id, marker.fields, req.headers)
+    const storeKey = variantKeyOf(primaryKey, marker, req.headers)
     const found = await store.get(storeKey)
     const entry = found === undefined ? undefined : prepareEntry(found)
     if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) {
@@ -162,7 +162,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       const entry = prepareEntry(first)
       return entry === undefined ? undefined : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
     }
-    const storeKey = variantKey(primaryKey, marker.id, marker.fields, req.headers)
+    const storeKey = variantKeyOf(primaryKey, marker, req.headers)
     const found = store.peek?.(storeKey)
     const entry = found === undefined ? undefined : prepareEntry(found)
     if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) return undefined

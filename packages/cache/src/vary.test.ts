@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { acceptsEncoding, encodingBucket, isVaryStorable, parseVary, variantKey, varyValue } from './vary.js'
+import {
+  acceptsEncoding,
+  encodingBucket,
+  isVaryStorable,
+  parseVary,
+  variantKey,
+  variantKeyOf,
+  varyValue,
+} from './vary.js'
 
 describe('parseVary', () => {
   const cases: Array<[value: string | string[] | undefined, expected: unknown]> = [
@@ -97,6 +105,39 @@ describe('varyValue and variantKey', () => {
     const value = varyValue({ cookie: 'x'.repeat(10_000) }, 'cookie')
     expect(value.length).toBeLessThan(40)
     expect(value).not.toBe(varyValue({ cookie: 'y'.repeat(10_000) }, 'cookie'))
+  })
+})
+
+describe('variantKeyOf', () => {
+  it('builds exactly the key variantKey builds, for one field or several', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(['accept-encoding'], ['accept-language'], ['accept-encoding', 'accept-language']),
+        fc.option(fc.string(), { nil: undefined }),
+        fc.option(fc.string(), { nil: undefined }),
+        (fields, encoding, language) => {
+          const headers = { 'accept-encoding': encoding, 'accept-language': language }
+          const set = { id: 'set-1', fields }
+          expect(variantKeyOf('GET /a', set, headers)).toBe(variantKey('GET /a', 'set-1', fields, headers))
+        },
+      ),
+    )
+  })
+
+  it('never hands one primary key the key it built for another with the same set object', () => {
+    const set = { id: 'shared', fields: ['accept-encoding'] }
+    const headers = { 'accept-encoding': 'br' }
+    expect(variantKeyOf('GET /a', set, headers)).toBe(variantKey('GET /a', 'shared', set.fields, headers))
+    expect(variantKeyOf('GET /b', set, headers)).toBe(variantKey('GET /b', 'shared', set.fields, headers))
+  })
+
+  it('answers the same for a header value seen before (remembered) as the first time', () => {
+    for (const value of ['gzip, deflate, br', 'identity;q=0', 'x-gzip', '*;q=0, gzip;q=0.5']) {
+      const first = [encodingBucket(value), acceptsEncoding(value, 'gzip'), acceptsEncoding(value, 'br')]
+      expect([encodingBucket(value), acceptsEncoding(value, 'gzip'), acceptsEncoding(value, 'br')]).toEqual(
+        first,
+      )
+    }
   })
 })
 

@@ -44,7 +44,9 @@ export function admissionMiddleware<T extends object = object>(
     req: BriskRequest,
     next: BriskNext,
   ): Promise<BriskResponse> {
-    const admission = await admit(req)
+    // A settled decision (the memory store's) is used as it is: awaiting it would cost a turn.
+    const decided = admit(req)
+    const admission = isPromise(decided) ? await decided : decided
     if ('response' in admission) return admission.response
     const response = await next()
     const headers = admission.headers
