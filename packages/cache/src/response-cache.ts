@@ -304,7 +304,15 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         outcome: Promise.resolve(undefined),
       }
     }
-    const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings)
+    const receivedAt = clock.now()
+    const decision = decideStorage(
+      res.status,
+      res.headers,
+      req.hints.cacheFor,
+      authenticated,
+      settings,
+      receivedAt,
+    )
     if (!decision.store) {
       return {
         response: annotate(res, { fwd, detail: decision.reason }),
@@ -316,7 +324,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const captured = captureBody(res.body, o.maxBodySize, declaredLength)
     res.body = captured.body
     const tags = collectTags(req.hints.tags, tagsHeader, surrogateKey)
-    const storedAt = clock.now()
+    const storedAt = receivedAt
     const meta: ResponseMeta = {
       kind: 'response',
       status: res.status,
@@ -392,6 +400,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       req.hints.cacheFor,
       authenticated,
       settings,
+      now,
     )
     if (!decision.store) {
       try {
