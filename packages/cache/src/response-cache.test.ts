@@ -260,6 +260,17 @@ describe('cache()', () => {
       expect(res.headers['surrogate-key']).toBeUndefined()
     })
 
+    it.each(['POST', 'DELETE', 'PROPFIND'])(
+      'hides the tags headers from the answer to %s',
+      async (method) => {
+        const t = setup({}, () => ok('x', { 'cache-tag': 'a', 'surrogate-key': 'b' }, 201))
+        const res = await t.run(request('/page', {}, method))
+        expect(res.headers['cache-tag']).toBeUndefined()
+        expect(res.headers['surrogate-key']).toBeUndefined()
+        expect(res.headers['cache-status']).toBeUndefined()
+      },
+    )
+
     it('does not announce a store for HEAD', async () => {
       const t = setup()
       const req = request('/page', {}, 'HEAD')

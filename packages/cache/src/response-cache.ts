@@ -605,10 +605,12 @@ export function cache(options: CacheOptions = {}): ResponseCache {
   ): Promise<BriskResponse> => {
     const method = req.method
     if (method !== 'GET' && method !== 'HEAD') {
-      // RFC 9111 §4.4: a successful unsafe request invalidates what is stored for its target.
-      if (!o.methods.has(method)) return next()
+      // Passed through, but the tags headers are addressed to this cache whatever the method
+      // (an app may tag every response in one place): they never reach the client.
       const res = await next()
-      if (res.status >= 200 && res.status < 400) await invalidate(req, res)
+      stripTags(res)
+      // RFC 9111 §4.4: a successful unsafe request invalidates what is stored for its target.
+      if (o.methods.has(method) && res.status >= 200 && res.status < 400) await invalidate(req, res)
       return res
     }
     const directives = requestDirectives(req.headers)
