@@ -485,9 +485,23 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         }
         if (locked) {
           // Another process is fetching this response: wait for it to land in the store.
-          const shared = await waitForPeer(primaryKey, req, authenticated, timeout)
+          const shared = await waitForPeer(primaryKey, req, authenticated, timeout, stale)
           if (shared !== undefined) {
             settle(shared)
+            metrics.inc('cache.coalesced')
+            return serve(shared.prepared, req, { fwd, collapsed: true }, clock.now())
+          }
+        } else if (release !== undefined) {
+          // A peer releases the lock only once it has stored its response, which may have been
+          // after our lookup missed: look once more before calling the app a second time.
+          const shared = await storedByPeer(primaryKey, req, authenticated, stale).catch(
+            (error: unknown) => void storeFault(error),
+          )
+          if (shared !== undefined) {
+            settle(shared)
+            const unlock = release
+            release = undefined
+            void unlock().catch(storeFault)
             metrics.inc('cache.coalesced')
             return serve(shared.prepared, req, { fwd, collapsed: true }, clock.now())
           }
@@ -520,29 +534,46 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     req: BriskRequest,
     authenticated: boolean,
     timeout: number,
+    stale: StaleEntry | undefined,
   ): Promise<SharedOutcome | undefined> => {
     // Real time, not the cache clock: this is how long this request waits, not an age.
     const deadline = Date.now() + timeout
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       const pause = PEER_POLL_MS[Math.min(attempt, PEER_POLL_MS.length - 1)] as number
       await new Promise((resolve) => setTimeout(resolve, pause))
-      let found: Lookup
+      let shared: SharedOutcome | undefined
       try {
-        found = await lookup(primaryKey, req)
+        shared = await storedByPeer(primaryKey, req, authenticated, stale)
       } catch (error) {
         storeFault(error)
         return undefined
       }
-      if (found.kind === 'hit' && (!authenticated || found.entry.meta.shared)) {
-        const fields = found.marker?.fields
-        return {
-          prepared: found.entry,
-          fields,
-          values: fields === undefined ? '' : variantValues(fields, req.headers),
-        }
-      }
+      if (shared !== undefined) return shared
     }
     return undefined
+  }
+
+  /**
+   * What a peer fetched for this request and stored, if it is there yet: a fresh entry this
+   * request may use, newer than the one it found stale (or had to refetch because of its own
+   * directives). The entry it already had never counts: serving that would serve stale.
+   */
+  const storedByPeer = async (
+    primaryKey: string,
+    req: BriskRequest,
+    authenticated: boolean,
+    stale: StaleEntry | undefined,
+  ): Promise<SharedOutcome | undefined> => {
+    const found = await lookup(primaryKey, req)
+    if (found.kind !== 'hit' || (authenticated && !found.entry.meta.shared)) return undefined
+    if (found.entry.freshUntil <= clock.now()) return undefined
+    if (stale !== undefined && found.entry.meta.storedAt <= stale.entry.meta.storedAt) return undefined
+    const fields = found.marker?.fields
+    return {
+      prepared: found.entry,
+      fields,
+      values: fields === undefined ? '' : variantValues(fields, req.headers),
+    }
   }
 
   /**
