@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
 import { BackendGuard, BackendUnavailableError } from './backend-guard.js'
 import { BriskMetrics } from './metrics.js'
@@ -19,6 +21,32 @@ describe('BackendGuard', () => {
     const guard = new BackendGuard({ name: 'test', timeout: 5, logger: false })
     const never = new Promise<number>(() => {})
     await expect(guard.run(() => never)).rejects.toMatchObject({ reason: 'timeout' })
+  })
+
+  it('does not count a reply that waited unread while the event loop was busy as a timeout', async () => {
+    // A backend that answers at once, over a real socket, while this process is blocked for
+    // longer than the timeout (a burst of requests): the reply is there, only unread.
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const accepted = once(server, 'connection') as Promise<[Socket]>
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
+    const [[backend]] = await Promise.all([accepted, once(client, 'connect')])
+    try {
+      const guard = new BackendGuard({ name: 'test', timeout: 20, logger: false })
+      const reply = () =>
+        new Promise<string>((resolve) => client.once('data', (data: Buffer) => resolve(data.toString())))
+      const answer = guard.run(reply)
+      backend.write('pong')
+      const blockedUntil = Date.now() + 100
+      while (Date.now() < blockedUntil) {
+        // busy: the timer and the reply both come due meanwhile
+      }
+      await expect(answer).resolves.toBe('pong')
+    } finally {
+      client.destroy()
+      backend.destroy()
+      server.close()
+    }
   })
 
   it('wraps a failing command and keeps its cause', async () => {

@@ -102,7 +102,14 @@ export class BackendGuard {
     try {
       const pending = command()
       const result = await new Promise<T>((resolve, reject) => {
-        timer = setTimeout(() => reject(new BackendUnavailableError(this.name, 'timeout')), timeoutMs)
+        // The timer is serviced before the I/O of the same event-loop turn: when the loop was
+        // busy (a burst of requests), a reply may be waiting unread in the socket. Decide after
+        // that I/O (setImmediate runs after the poll phase), so our own lag never counts as a
+        // slow backend; a backend that has not answered by then has had its `timeout`.
+        timer = setTimeout(
+          () => setImmediate(() => reject(new BackendUnavailableError(this.name, 'timeout'))),
+          timeoutMs,
+        )
         timer.unref?.()
         pending.then(resolve, reject)
       })
