@@ -1007,6 +1007,47 @@ describe('cache()', () => {
       expect(res.headers['cache-status']).toBe('brisk; fwd=bypass; detail=store-unavailable')
     })
 
+    it('still lets concurrent identical requests share one app call while the store is down', async () => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const t = setup({ store: failing }, async (req) => {
+        await gate
+        return ok(`lang ${String(req.headers['accept-language'])}`, {
+          'cache-control': 'max-age=60',
+          vary: 'Accept-Language',
+        })
+      })
+      const en = Array.from({ length: 20 }, () => t.run(request('/page', { 'accept-language': 'en' })))
+      const fr = t.run(request('/page', { 'accept-language': 'fr' }))
+      release()
+      const answers = await Promise.all([...en, fr])
+      expect(await Promise.all(answers.map(bodyText))).toEqual([...en.map(() => 'lang en'), 'lang fr'])
+      // One call for en, and fr (another variant) refused the en answer and went itself.
+      expect(t.calls).toBe(2)
+      expect(answers[0]?.headers['cache-status']).toBe('brisk; fwd=bypass; detail=store-unavailable')
+      expect(answers[1]?.headers['cache-status']).toBe(
+        'brisk; fwd=bypass; collapsed; detail=store-unavailable',
+      )
+      expect(t.metrics.get('cache.coalesced')).toBe(19)
+    })
+
+    it('does not share an answer the cache would not have stored while the store is down', async () => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let n = 0
+      const t = setup({ store: failing }, async () => {
+        await gate
+        return ok(`visit ${++n}`, { 'cache-control': 'max-age=60', 'set-cookie': `n=${n}` })
+      })
+      const pending = Array.from({ length: 3 }, () => t.run())
+      release()
+      expect(await Promise.all((await Promise.all(pending)).map(bodyText))).toEqual([
+        'visit 1',
+        'visit 2',
+        'visit 3',
+      ])
+    })
+
     it('answers a successful POST even when invalidation fails', async () => {
       const t = setup({ store: failing }, () => ok('created', {}, 201))
       expect((await t.run(request('/page', {}, 'POST'))).status).toBe(201)

@@ -24,6 +24,8 @@ import {
   asVaryMeta,
   buildEntry,
   prepareEntry,
+  prepareResponse,
+  responseMeta,
   storableHeaders,
   storeTtl,
   type PreparedResponse,
@@ -324,25 +326,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const captured = captureBody(res.body, o.maxBodySize, declaredLength)
     res.body = captured.body
     const tags = collectTags(req.hints.tags, tagsHeader, surrogateKey)
-    const storedAt = receivedAt
-    const meta: ResponseMeta = {
-      kind: 'response',
-      status: res.status,
-      headers: storableHeaders(res.headers, o.tagsHeader),
-      storedAt,
-      lifetime: decision.lifetime,
-      initialAge: decision.initialAge,
-      staleWhileRevalidate: decision.staleWhileRevalidate,
-      staleIfError: decision.staleIfError,
-      mustRevalidate: decision.mustRevalidate,
-      shared: decision.shared,
-      tags,
-    }
-    if (res.statusMessage !== undefined) meta.statusMessage = res.statusMessage
-    const etag = headerValue(res.headers, 'etag')
-    const lastModified = headerValue(res.headers, 'last-modified')
-    if (etag !== undefined) meta.etag = etag
-    if (lastModified !== undefined) meta.lastModified = lastModified
+    const meta = responseMeta(res, decision, receivedAt, tags, o.tagsHeader)
     const values = fields === undefined ? '' : variantValues(fields, req.headers)
 
     const keep = async (bytes: Buffer | undefined): Promise<SharedOutcome | undefined> => {
@@ -617,6 +601,64 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     }
   }
 
+  /**
+   * The store failed this request's lookup: the app answers and nothing is stored, but identical
+   * concurrent requests in this process still share one app call, as misses do (the app needs
+   * that most while its cache is down). Only what the cache would have stored is shared; for
+   * anything else the waiters go to the app themselves.
+   */
+  const withoutStore = async (
+    req: BriskRequest,
+    next: BriskNext,
+    primaryKey: string,
+    authenticated: boolean,
+  ): Promise<BriskResponse> => {
+    const timeout = o.coalesceTimeout
+    if (timeout === undefined || req.method === 'HEAD') return bypass(next, 'store-unavailable')
+    // The same flight as a miss whose lookup worked (the variant is unknown here: sharedFits
+    // checks it), so requests on either side of a flapping store still share one app call.
+    const pending = coalescer.inFlight(primaryKey)
+    if (pending !== undefined) {
+      const shared = await within(pending, timeout)
+      if (shared !== undefined && sharedFits(shared, req, authenticated)) {
+        metrics.inc('cache.bypass')
+        metrics.inc('cache.coalesced')
+        const info: CacheStatusInfo = { fwd: 'bypass', collapsed: true, detail: 'store-unavailable' }
+        return serve(shared.prepared, req, info, clock.now())
+      }
+      return bypass(next, 'store-unavailable')
+    }
+    const settle = coalescer.lead(primaryKey)
+    try {
+      const res = await bypass(next, 'store-unavailable')
+      settle(shareable(req, res, authenticated))
+      return res
+    } catch (error) {
+      settle(undefined)
+      throw error
+    }
+  }
+
+  /** A complete response the cache would have stored, ready to answer a waiting request. */
+  const shareable = (
+    req: BriskRequest,
+    res: BriskResponse,
+    authenticated: boolean,
+  ): SharedOutcome | undefined => {
+    const body = res.body
+    if (body !== null && !(Buffer.isBuffer(body) && body.length <= o.maxBodySize)) return undefined
+    const fields = parseVary(res.headers.vary) as readonly string[] | undefined
+    if (unkeyedRequestHeader(req.headers, fields, o.unkeyedHeaders) !== undefined) return undefined
+    const now = clock.now()
+    const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings, now)
+    if (!decision.store) return undefined
+    return {
+      prepared: prepareResponse(responseMeta(res, decision, now, [], o.tagsHeader), body ?? EMPTY),
+      fields,
+      values: fields === undefined ? '' : variantValues(fields, req.headers),
+    }
+  }
+
   const invalidate = async (req: BriskRequest, res: BriskResponse): Promise<void> => {
     const keys = new Set<string>()
     for (const url of invalidatedTargets(req.url, req.headers, res.headers)) {
@@ -658,7 +700,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       found = await lookup(primaryKey, req)
     } catch (error) {
       storeFault(error)
-      return bypass(next, 'store-unavailable')
+      return withoutStore(req, next, primaryKey, authenticated)
     }
 
     if (req.hints.refresh === true && method === 'GET') {

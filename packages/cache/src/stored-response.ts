@@ -1,4 +1,4 @@
-import type { BriskHeaders, HeaderValue } from '@brisk/core'
+import { headerValue, type BriskHeaders, type BriskResponse, type HeaderValue } from '@brisk/core'
 import type { StoreEntry, StoreMeta } from './store.js'
 import type { Freshness } from './storage-policy.js'
 
@@ -75,6 +75,35 @@ export function storableHeaders(headers: BriskHeaders, tagsHeader: string): Reco
     kept[name] = value
   }
   return kept
+}
+
+/** The metadata kept for a response the storage policy accepted, as received at `storedAt`. */
+export function responseMeta(
+  res: BriskResponse,
+  freshness: Freshness,
+  storedAt: number,
+  tags: string[],
+  tagsHeader: string,
+): ResponseMeta {
+  const meta: ResponseMeta = {
+    kind: 'response',
+    status: res.status,
+    headers: storableHeaders(res.headers, tagsHeader),
+    storedAt,
+    lifetime: freshness.lifetime,
+    initialAge: freshness.initialAge,
+    staleWhileRevalidate: freshness.staleWhileRevalidate,
+    staleIfError: freshness.staleIfError,
+    mustRevalidate: freshness.mustRevalidate,
+    shared: freshness.shared,
+    tags,
+  }
+  if (res.statusMessage !== undefined) meta.statusMessage = res.statusMessage
+  const etag = headerValue(res.headers, 'etag')
+  const lastModified = headerValue(res.headers, 'last-modified')
+  if (etag !== undefined) meta.etag = etag
+  if (lastModified !== undefined) meta.lastModified = lastModified
+  return meta
 }
 
 const prepared = new WeakMap<StoreEntry, PreparedResponse>()
