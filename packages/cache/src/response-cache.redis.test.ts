@@ -87,6 +87,46 @@ describe.runIf(runRedis)('cache() on redisStore (shared Redis, private prefix)',
     expect(after.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
   })
 
+  it('answers a hit on a varying response in one round-trip, never from a variant set that was purged', async () => {
+    let inFlight = 0
+    let rounds = 0
+    const counting: CacheStore = {
+      name: storeA.name,
+      get: async (key) => {
+        // A round-trip starts when a read is sent while none is pending.
+        if (inFlight++ === 0) rounds++
+        try {
+          return await storeA.get(key)
+        } finally {
+          inFlight--
+        }
+      },
+      set: (key, entry, options) => storeA.set(key, entry, options),
+      delete: (key) => storeA.delete(key),
+      deleteByTag: (tag) => storeA.deleteByTag(tag),
+      clear: () => storeA.clear(),
+    }
+    let version = 1
+    const vary = (req: BriskRequest) =>
+      cacheable(`v${version} ${String(req.headers['accept-language'])}`, { vary: 'Accept-Language' })
+    const a = instance(counting, vary)
+    const b = instance(storeB, vary)
+    await a.run(request('/one-trip', { 'accept-language': 'en' }))
+    rounds = 0
+    const hit = await a.run(request('/one-trip', { 'accept-language': 'en' }))
+    expect(hit.headers['cache-status']).toMatch(/^brisk; hit/)
+    expect(rounds).toBe(1)
+
+    // Another process purges the URL and stores a new variant set: the old variant is still in
+    // Redis under the old set id, which A remembers; A must read the new one.
+    await b.mw.purgeUrl('/one-trip')
+    version = 2
+    await b.run(request('/one-trip', { 'accept-language': 'en' }))
+    const after = await a.run(request('/one-trip', { 'accept-language': 'en' }))
+    expect(String(after.body)).toBe('v2 en')
+    expect(a.counter.calls).toBe(1)
+  })
+
   it('purges by tag from another process', async () => {
     const a = instance(storeA, () => cacheable('tagged', { 'cache-tag': 'post:7' }))
     await a.run(request('/tagged'))

@@ -10,6 +10,7 @@ import {
 } from '@brisk/core'
 import generateEtag from 'etag'
 import fresh from 'fresh'
+import { LRUCache } from 'lru-cache'
 import { captureBody } from './body-capture.js'
 import { defaultCacheKey } from './cache-key.js'
 import { formatCacheStatus, type CacheStatusInfo, type ForwardReason } from './cache-status.js'
@@ -77,6 +78,8 @@ interface Forwarded {
 const EMPTY = Buffer.alloc(0)
 // Fields a 304 carries (RFC 9110 §15.4.5), besides the cache's own Age and Cache-Status.
 const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary']
+// Vary markers remembered per process for one-round-trip hits: about 100 bytes each plus the key.
+const MAX_MARKERS = 10_000
 // How long a process waits between looks at the store while another process holds the fetch lock.
 const PEER_POLL_MS = [10, 20, 40, 80, 160, 250]
 
@@ -94,6 +97,9 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     shareAuthenticated: o.shareAuthenticated,
   }
   const coalescer = new Coalescer<SharedOutcome>()
+  // Vary markers seen, by primary key (see lookup). Not for the memory store, where a read is no
+  // round-trip at all; bounded, as every map that grows with the URLs requested.
+  const markers = store.name === 'memory' ? undefined : new LRUCache<string, VaryMeta>({ max: MAX_MARKERS })
   let storeFailing = false
 
   const keyOf = (req: BriskRequest): string | undefined => {
@@ -132,18 +138,28 @@ export function cache(options: CacheOptions = {}): ResponseCache {
   }
 
   const lookup = async (primaryKey: string, req: BriskRequest): Promise<Lookup> => {
-    const first = await store.get(primaryKey)
+    // A response that varies takes two reads, its marker then its variant. When this process has
+    // seen the marker, both are asked at once (one round-trip to a remote store); the variant
+    // read is only used if the marker read confirms it (same variant set, same fields).
+    const known = markers?.get(primaryKey)
+    const guess =
+      known === undefined ? undefined : variantKey(primaryKey, known.id, known.fields, req.headers)
+    const [first, guessed] =
+      guess === undefined
+        ? [await store.get(primaryKey), undefined]
+        : await Promise.all([store.get(primaryKey), store.get(guess)])
     storeFailing = false
-    if (first === undefined) return { kind: 'miss', fwd: 'uri-miss', marker: undefined }
-    const marker = asVaryMeta(first.meta)
+    const marker = first === undefined ? undefined : asVaryMeta(first.meta)
     if (marker === undefined) {
-      const entry = prepareEntry(first)
+      if (known !== undefined) markers?.delete(primaryKey)
+      const entry = first === undefined ? undefined : prepareEntry(first)
       return entry === undefined
         ? { kind: 'miss', fwd: 'uri-miss', marker: undefined }
         : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
     }
     const storeKey = variantKey(primaryKey, marker.id, marker.fields, req.headers)
-    const found = await store.get(storeKey)
+    if (storeKey !== guess) markers?.set(primaryKey, marker)
+    const found = storeKey === guess ? guessed : await store.get(storeKey)
     const entry = found === undefined ? undefined : prepareEntry(found)
     if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) {
       return { kind: 'miss', fwd: 'vary-miss', marker }
@@ -201,6 +217,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         const id = marker !== undefined && sameFields(marker.fields, fields) ? marker.id : randomUUID()
         const markerMeta: VaryMeta = { kind: 'vary', fields: [...fields], id }
         await store.set(primaryKey, { meta: { ...markerMeta }, body: EMPTY }, { ttl })
+        markers?.set(primaryKey, markerMeta)
         await store.set(variantKey(primaryKey, id, fields, req.headers), entry, { ttl, tags })
       }
       metrics.inc('cache.store')
