@@ -437,6 +437,98 @@ describe('cache()', () => {
     })
   })
 
+  /**
+   * The age and request-directive cases of http-cache-semantics (test/okhttptest.js), kept as
+   * brisk's own: a hit's age and freshness are computed here, not by that library. brisk never
+   * stores a response that arrives already stale, so where the original sends `Age` beyond the
+   * lifetime the clock moves instead.
+   */
+  describe('age and request directive cases kept from http-cache-semantics', () => {
+    const aged = (cc: string, age?: number) => () =>
+      ok('x', { 'cache-control': cc, etag: '"a"', ...(age === undefined ? {} : { age: String(age) }) })
+
+    it('request max age: the Age the response arrived with counts', async () => {
+      const t = setup({}, aged('max-age=3600', 60))
+      await t.run()
+      const withinAge = await t.run(request('/page', { 'cache-control': 'max-age=90' }))
+      expect(withinAge.headers.age).toBe('60')
+      expect(t.calls).toBe(1)
+      await t.run(request('/page', { 'cache-control': 'max-age=30' }))
+      expect(t.calls).toBe(2)
+    })
+
+    it('request min fresh', async () => {
+      const t = setup({}, aged('max-age=60'))
+      await t.run()
+      await t.run(request('/page', { 'cache-control': 'min-fresh=10' }))
+      expect(t.calls).toBe(1)
+      await t.run(request('/page', { 'cache-control': 'min-fresh=120' }))
+      expect(t.calls).toBe(2)
+    })
+
+    it('request max stale', async () => {
+      const t = setup({}, aged('max-age=120'))
+      await t.run()
+      t.clock.advance(240_000)
+      for (const cc of ['max-stale=180', 'max-stale']) {
+        const res = await t.run(request('/page', { 'cache-control': cc }))
+        expect(res.headers['cache-status']).toBe('brisk; hit; ttl=-120; detail=max-stale')
+        expect(res.headers.age).toBe('240')
+      }
+      expect(t.calls).toBe(1)
+      await t.run(request('/page', { 'cache-control': 'max-stale=10' }))
+      expect(t.calls).toBe(2)
+    })
+
+    it('request max stale not honoured with must-revalidate', async () => {
+      const t = setup({}, aged('max-age=120, must-revalidate'))
+      await t.run()
+      for (const cc of ['max-stale=180', 'max-stale']) {
+        // Stale by 60 s: within what max-stale accepts, and still kept for revalidation.
+        t.clock.advance(180_000)
+        const res = await t.run(request('/page', { 'cache-control': cc }))
+        expect(res.headers['cache-status']).toMatch(/^brisk; fwd=stale/)
+      }
+      expect(t.calls).toBe(3)
+    })
+
+    it('stale-while-revalidate is not used with must-revalidate', async () => {
+      const t = setup({}, aged('max-age=60, stale-while-revalidate=200, must-revalidate'))
+      await t.run()
+      t.clock.advance(120_000)
+      const res = await t.run()
+      expect(res.headers['cache-status']).toMatch(/^brisk; fwd=stale/)
+      expect(t.calls).toBe(2)
+    })
+
+    it('stale-while-revalidate ends with its window', async () => {
+      const t = setup({}, aged('max-age=60, stale-while-revalidate=200'))
+      await t.run()
+      t.clock.advance(260_000)
+      const res = await t.run()
+      expect(res.headers['cache-status']).toMatch(/^brisk; fwd=stale/)
+      expect(t.calls).toBe(2)
+    })
+
+    it('max-age wins over a future Expires, and over an expired one', async () => {
+      for (const expires of [new Date(Date.UTC(2026, 0, 1) + 3_600_000), new Date(Date.UTC(2016, 4, 7))]) {
+        const t = setup({}, () =>
+          ok('x', { 'cache-control': 'public, max-age=333', expires: expires.toUTCString() }),
+        )
+        await t.run()
+        expect((await t.run()).headers['cache-status']).toBe('brisk; hit; ttl=333')
+      }
+    })
+
+    it('s-maxage wins over an expired Expires', async () => {
+      const t = setup({}, () =>
+        ok('x', { 'cache-control': 'public, s-maxage=9999', expires: 'Sat, 07 May 2016 15:35:18 GMT' }),
+      )
+      await t.run()
+      expect((await t.run()).headers['cache-status']).toBe('brisk; hit; ttl=9999')
+    })
+  })
+
   describe('Vary', () => {
     it('keeps one entry per variant of the fields the response varies on', async () => {
       const t = setup({}, (req) =>
