@@ -109,6 +109,16 @@ describe('cache()', () => {
       expect(hit.headers['cache-status']).toBe('brisk; hit; ttl=45')
     })
 
+    it('says Age on answers the app just made too: 0, or the Age an upstream cache gave', async () => {
+      const t = setup()
+      expect((await t.run()).headers.age).toBe('0')
+      expect((await t.run(request('/page', { 'cache-control': 'no-store' }))).headers.age).toBe('0')
+      expect((await t.run(request('/other', { authorization: 'Basic x' }))).headers.age).toBe('0')
+      expect((await t.run(request('/page', {}, 'POST'))).headers.age).toBeUndefined()
+      t.setHandler(() => ok('aged', { 'cache-control': 'max-age=60', age: '7' }))
+      expect((await t.run(request('/aged'))).headers.age).toBe('7')
+    })
+
     it('answers HEAD from the stored GET response, without a body', async () => {
       const t = setup()
       await t.run()

@@ -117,10 +117,16 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     storeFailing = true
   }
 
+  /**
+   * Cache-Status (RFC 9211) and Age on an answer the app just made. The issue asks for both on
+   * every response the cache touches; as Varnish and Fastly do, a fresh answer says `Age: 0`
+   * (or keeps the Age an upstream cache gave it): it is that old, as far as this cache knows.
+   */
   const annotate = (res: BriskResponse, info: CacheStatusInfo): BriskResponse => {
     const ours = formatCacheStatus(o.name, info)
     const upstream = headerValue(res.headers, 'cache-status')
     res.headers['cache-status'] = upstream === undefined ? ours : `${upstream}, ${ours}`
+    if (res.headers.age === undefined) res.headers.age = '0'
     return res
   }
 
@@ -256,7 +262,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       // client still gets the 304 its validators earn (RFC 9110 §13.2.2).
       if (res.body !== null && !Buffer.isBuffer(res.body)) res.body.destroy()
       const headers: BriskHeaders = {}
-      for (const field of [...NOT_MODIFIED_FIELDS, 'cache-status']) {
+      for (const field of [...NOT_MODIFIED_FIELDS, 'age', 'cache-status']) {
         const value = res.headers[field]
         if (value !== undefined) headers[field] = value
       }
@@ -836,6 +842,7 @@ function onlyIfCachedMiss(name: string): BriskResponse {
     status: 504,
     headers: {
       'content-type': 'text/plain; charset=utf-8',
+      age: '0',
       'cache-status': formatCacheStatus(name, { detail: 'only-if-cached' }),
     },
     body: Buffer.from('Gateway Timeout: not in cache (only-if-cached)\n'),
