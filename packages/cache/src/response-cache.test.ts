@@ -164,6 +164,16 @@ describe('cache()', () => {
       expect(res.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
     })
 
+    it('treats an entry past its store lifetime as a miss, whatever the store still holds', async () => {
+      // A store on its own clock (lru-cache's, Redis's) that has not dropped the entry yet.
+      const t = setup({ store: memoryStore() })
+      await t.run()
+      // Fresh for 60 s, then kept a minute more to be revalidated with its ETag.
+      t.clock.advance(120_001)
+      expect((await t.run()).headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+      expect(t.calls).toBe(2)
+    })
+
     it('keeps a stale response with a validator, to revalidate it', async () => {
       const t = setup({}, () => ok('x', { 'cache-control': 'max-age=60', etag: '"a"' }))
       await t.run()

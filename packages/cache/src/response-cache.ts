@@ -143,6 +143,12 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     return annotate(res, { fwd: 'bypass', detail })
   }
 
+  /**
+   * An entry past the time the store was told to keep it is a miss, even if the store still has
+   * it: the store's clock (Redis, lru-cache) is not the cache's, which tests move by hand.
+   */
+  const expired = (entry: PreparedResponse): boolean => entry.keptUntil < clock.now()
+
   const lookup = async (primaryKey: string, req: BriskRequest): Promise<Lookup> => {
     // A response that varies takes two reads, its marker then its variant. When this process has
     // seen the marker, both are asked at once (one round-trip to a remote store); the variant
@@ -159,7 +165,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     if (marker === undefined) {
       if (known !== undefined) markers?.delete(primaryKey)
       const entry = first === undefined ? undefined : prepareEntry(first)
-      return entry === undefined
+      return entry === undefined || expired(entry)
         ? { kind: 'miss', fwd: 'uri-miss', marker: undefined }
         : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
     }
@@ -167,7 +173,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     if (storeKey !== guess) markers?.set(primaryKey, marker)
     const found = storeKey === guess ? guessed : await store.get(storeKey)
     const entry = found === undefined ? undefined : prepareEntry(found)
-    if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) {
+    if (entry === undefined || expired(entry) || !encodingAcceptable(entry, marker.fields, req)) {
       return { kind: 'miss', fwd: 'vary-miss', marker }
     }
     return { kind: 'hit', entry, storeKey, marker }

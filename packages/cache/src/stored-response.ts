@@ -35,6 +35,8 @@ export interface PreparedResponse {
   readonly headers: Record<string, HeaderValue>
   /** Epoch ms after which the response is stale. */
   readonly freshUntil: number
+  /** Epoch ms after which it is of no use at all (what the store was told to keep it for). */
+  readonly keptUntil: number
 }
 
 // RFC 9110 §7.6.1 hop-by-hop fields, plus fields a cache recomputes per response.
@@ -128,7 +130,13 @@ export function prepareResponse(meta: ResponseMeta, body: Buffer): PreparedRespo
   const headers: Record<string, HeaderValue> = { ...meta.headers }
   // RFC 9110 §8.6: no Content-Length on a 204 (nor a 1xx); Node would send it as given.
   if (meta.status !== 204 && meta.status >= 200) headers['content-length'] = String(body.length)
-  return { meta, body, headers, freshUntil: meta.storedAt + meta.lifetime - meta.initialAge }
+  return {
+    meta,
+    body,
+    headers,
+    freshUntil: meta.storedAt + meta.lifetime - meta.initialAge,
+    keptUntil: meta.storedAt + storeTtl(meta),
+  }
 }
 
 /** Builds the store entry for a response and remembers its prepared form. */
