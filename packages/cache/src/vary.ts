@@ -86,8 +86,6 @@ function withoutXGzip(acceptEncoding: string): string {
 // so it must differ from every present value, the empty one included; present values never
 // contain a control character (those are digested below).
 const ABSENT = '\u0000'
-// Present values keyed as themselves: short, printable, and not starting with the digest mark.
-const VERBATIM = /^[^\u0000-\u0008\u000a-\u001f\u007f#][^\u0000-\u0008\u000a-\u001f\u007f]*$/
 
 /** The request's value for one Vary field, normalized so that equivalent requests share a variant. */
 export function varyValue(headers: BriskRequestHeaders, field: string): string {
@@ -95,10 +93,20 @@ export function varyValue(headers: BriskRequestHeaders, field: string): string {
   if (field === 'accept-encoding') return encodingBucket(raw === undefined ? undefined : String(raw))
   if (raw === undefined) return ABSENT
   const text = typeof raw === 'string' ? raw.trim() : raw.map((v) => v.trim()).join(', ')
-  if (text === '' || (text.length <= MAX_VARY_VALUE_LENGTH && VERBATIM.test(text))) return text
+  if (text === '' || (text.length <= MAX_VARY_VALUE_LENGTH && isVerbatim(text))) return text
   // A digest for long or odd values, so keys stay short; a value starting with '#' is digested
   // too, so that no request can spell another's digest and share its variant.
   return `#${createHash('sha1').update(text).digest('base64url')}`
+}
+
+/** Whether a present value can be keyed as itself: printable (tab allowed), not starting with the digest mark. */
+function isVerbatim(text: string): boolean {
+  if (text.charCodeAt(0) === 35 /* # */) return false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return false
+  }
+  return true
 }
 
 /** The normalized request values of the fields a response varies on, one `field:value` per line. */
