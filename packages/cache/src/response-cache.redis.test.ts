@@ -205,6 +205,42 @@ describe.runIf(runRedis)('cache() on redisStore (shared Redis, private prefix)',
     expect(b.counter.calls).toBe(0)
   })
 
+  it('stops waiting for a peer as soon as the peer let go of the lock without storing anything', async () => {
+    // A coalesce timeout far above the test timeout: waiting for it would fail the test.
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let calls = 0
+    const app = async (): Promise<BriskResponse> => {
+      calls++
+      await gate
+      return cacheable(`visit ${calls}`, { 'set-cookie': 'visit=1' })
+    }
+    let lockRefused: () => void = () => {}
+    const bWaits = new Promise<void>((resolve) => (lockRefused = resolve))
+    const refusing: CacheStore = {
+      name: storeB.name,
+      get: (key) => storeB.get(key),
+      set: (key, entry, options) => storeB.set(key, entry, options),
+      delete: (key) => storeB.delete(key),
+      deleteByTag: (tag) => storeB.deleteByTag(tag),
+      clear: () => storeB.clear(),
+      lock: async (key, ttl) => {
+        const held = await storeB.lock(key, ttl)
+        if (held === undefined) lockRefused()
+        return held
+      },
+    }
+    const a = cache({ store: storeA, logger: false, coalesce: '10m' })
+    const b = cache({ store: refusing, logger: false, coalesce: '10m' })
+    const fromA = a(request('/not-storable'), app)
+    while (calls === 0) await new Promise(setImmediate)
+    const fromB = b(request('/not-storable'), app)
+    await bWaits
+    release()
+    expect(String((await fromA).body)).toBe('visit 1')
+    expect(String((await fromB).body)).toBe('visit 2')
+  })
+
   it('makes a process wait for the response a peer is refetching, not serve the stale one it has', async () => {
     const clock = { now: () => now }
     let now = Date.now()

@@ -487,26 +487,30 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const settle = coalescer.lead(flightKey)
     let release: ReleaseLock | undefined
     try {
-      if (store.lock !== undefined) {
-        let locked = true
+      const lock = store.lock?.bind(store)
+      if (lock !== undefined) {
+        const lockKey = `lock:${flightKey}`
+        let peerHolds = false
         try {
-          release = await store.lock(`lock:${flightKey}`, timeout)
-          locked = release === undefined
+          release = await lock(lockKey, timeout)
+          peerHolds = release === undefined
         } catch (error) {
           storeFault(error)
-          locked = false
         }
-        if (locked) {
-          // Another process is fetching this response: wait for it to land in the store.
-          const shared = await waitForPeer(primaryKey, req, authenticated, timeout, stale)
-          if (shared !== undefined) {
-            settle(shared)
+        if (peerHolds) {
+          // Another process is fetching this response: wait for it to land in the store, or for
+          // the lock to come free without it, and then fetch here.
+          const waited = await waitForPeer(primaryKey, req, authenticated, timeout, stale, lock, lockKey)
+          if (waited.shared !== undefined) {
+            settle(waited.shared)
             metrics.inc('cache.coalesced')
-            return serve(shared.prepared, req, { fwd, collapsed: true }, clock.now())
+            return serve(waited.shared.prepared, req, { fwd, collapsed: true }, clock.now())
           }
-        } else if (release !== undefined) {
+          release = waited.release
+        }
+        if (release !== undefined) {
           // A peer releases the lock only once it has stored its response, which may have been
-          // after our lookup missed: look once more before calling the app a second time.
+          // after our last look: look once more before calling the app a second time.
           const shared = await storedByPeer(primaryKey, req, authenticated, stale).catch(
             (error: unknown) => void storeFault(error),
           )
@@ -541,29 +545,37 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     }
   }
 
-  /** Polls the store while a peer process holds the fetch lock, up to `timeout` ms. */
+  /**
+   * Polls the store while a peer process holds the fetch lock, up to `timeout` ms. Resolves with
+   * what the peer stored, or with the lock once the peer let go of it without storing anything
+   * this request may use (an answer that may not be stored, an error): then this request fetches
+   * for itself at once, rather than at the deadline.
+   */
   const waitForPeer = async (
     primaryKey: string,
     req: BriskRequest,
     authenticated: boolean,
     timeout: number,
     stale: StaleEntry | undefined,
-  ): Promise<SharedOutcome | undefined> => {
+    lock: NonNullable<CacheStore['lock']>,
+    lockKey: string,
+  ): Promise<{ shared?: SharedOutcome; release?: ReleaseLock }> => {
     // Real time, not the cache clock: this is how long this request waits, not an age.
     const deadline = Date.now() + timeout
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       const pause = PEER_POLL_MS[Math.min(attempt, PEER_POLL_MS.length - 1)] as number
       await new Promise((resolve) => setTimeout(resolve, pause))
-      let shared: SharedOutcome | undefined
       try {
-        shared = await storedByPeer(primaryKey, req, authenticated, stale)
+        const shared = await storedByPeer(primaryKey, req, authenticated, stale)
+        if (shared !== undefined) return { shared }
+        const release = await lock(lockKey, timeout)
+        if (release !== undefined) return { release }
       } catch (error) {
         storeFault(error)
-        return undefined
+        return {}
       }
-      if (shared !== undefined) return shared
     }
-    return undefined
+    return {}
   }
 
   /**
