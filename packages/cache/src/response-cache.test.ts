@@ -325,6 +325,16 @@ describe('cache()', () => {
       expect(res.headers['cache-status']).toBe('brisk; fwd=bypass; detail=key')
     })
 
+    it('answers HEAD from the GET entry under a key function that includes the method', async () => {
+      const t = setup({ key: (req) => `${req.method} ${req.url}` })
+      await t.run()
+      const head = await t.run(request('/page', {}, 'HEAD'))
+      expect(head.headers['cache-status']).toMatch(/^brisk; hit/)
+      expect(t.calls).toBe(1)
+      await t.mw.purgeKey('GET /page')
+      expect((await t.run(request('/page', {}, 'HEAD'))).headers['cache-status']).toBe('brisk; fwd=uri-miss')
+    })
+
     it('adds its Cache-Status after one an inner cache set', async () => {
       const t = setup({}, () => ok('x', { 'cache-control': 'max-age=60', 'cache-status': 'inner; hit' }))
       const res = await t.run()

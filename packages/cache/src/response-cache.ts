@@ -104,7 +104,9 @@ export function cache(options: CacheOptions = {}): ResponseCache {
 
   const keyOf = (req: BriskRequest): string | undefined => {
     if (o.key === undefined) return defaultCacheKey('GET', req.url, o.query)
-    const key = o.key(req)
+    // HEAD is answered from the GET entry (RFC 9110 §9.3.2): a key function that includes the
+    // method, as keys should, must compute the GET's key for it.
+    const key = o.key(req.method === 'HEAD' ? { ...req, method: 'GET' } : req)
     return typeof key === 'string' && key !== '' ? key : undefined
   }
 
