@@ -19,8 +19,8 @@ function sortedFields(observed: Observed): Observed {
   return { ...observed, headers: [...observed.headers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) }
 }
 
-/** Fields brisk's concerns add to any response they pass (Cache-Status, compress's Vary). */
-const BRISK_FIELDS = new Set(['cache-status', 'vary'])
+/** Fields brisk's concerns add to any response they pass (the cache's Cache-Status and Age, compress's Vary). */
+const BRISK_FIELDS = new Set(['age', 'cache-status', 'vary'])
 
 const IDENTITY: FrontOptions = { cache: false, compress: false, conditional: false, logger: false }
 const REAL: StackOptions = { cache: { ttl: '30s' }, compress: true, conditional: true, logger: false }

@@ -87,6 +87,46 @@ describe.runIf(runRedis)('cache() on redisStore (shared Redis, private prefix)',
     expect(after.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
   })
 
+  it('answers a hit on a varying response in one round-trip, never from a variant set that was purged', async () => {
+    let inFlight = 0
+    let rounds = 0
+    const counting: CacheStore = {
+      name: storeA.name,
+      get: async (key) => {
+        // A round-trip starts when a read is sent while none is pending.
+        if (inFlight++ === 0) rounds++
+        try {
+          return await storeA.get(key)
+        } finally {
+          inFlight--
+        }
+      },
+      set: (key, entry, options) => storeA.set(key, entry, options),
+      delete: (key) => storeA.delete(key),
+      deleteByTag: (tag) => storeA.deleteByTag(tag),
+      clear: () => storeA.clear(),
+    }
+    let version = 1
+    const vary = (req: BriskRequest) =>
+      cacheable(`v${version} ${String(req.headers['accept-language'])}`, { vary: 'Accept-Language' })
+    const a = instance(counting, vary)
+    const b = instance(storeB, vary)
+    await a.run(request('/one-trip', { 'accept-language': 'en' }))
+    rounds = 0
+    const hit = await a.run(request('/one-trip', { 'accept-language': 'en' }))
+    expect(hit.headers['cache-status']).toMatch(/^brisk; hit/)
+    expect(rounds).toBe(1)
+
+    // Another process purges the URL and stores a new variant set: the old variant is still in
+    // Redis under the old set id, which A remembers; A must read the new one.
+    await b.mw.purgeUrl('/one-trip')
+    version = 2
+    await b.run(request('/one-trip', { 'accept-language': 'en' }))
+    const after = await a.run(request('/one-trip', { 'accept-language': 'en' }))
+    expect(String(after.body)).toBe('v2 en')
+    expect(a.counter.calls).toBe(1)
+  })
+
   it('purges by tag from another process', async () => {
     const a = instance(storeA, () => cacheable('tagged', { 'cache-tag': 'post:7' }))
     await a.run(request('/tagged'))
@@ -126,6 +166,131 @@ describe.runIf(runRedis)('cache() on redisStore (shared Redis, private prefix)',
     )
     expect(a.counter.calls + b.counter.calls).toBe(1)
     for (const res of responses) expect(String(res.body)).toBe('once')
+  })
+
+  it('does not call the app again when a peer stored the response between its lookup and its lock', async () => {
+    // B's lookup misses; then A fetches, stores and releases the lock; only then does B go on.
+    let missed: () => void = () => {}
+    const bMissed = new Promise<void>((resolve) => (missed = resolve))
+    let resume: () => void = () => {}
+    const bResumes = new Promise<void>((resolve) => (resume = resolve))
+    let lookups = 0
+    const slowB: CacheStore = {
+      name: storeB.name,
+      get: async (key) => {
+        const entry = await storeB.get(key)
+        if (++lookups === 1) {
+          missed()
+          await bResumes
+        }
+        return entry
+      },
+      set: (key, entry, options) => storeB.set(key, entry, options),
+      delete: (key) => storeB.delete(key),
+      deleteByTag: (tag) => storeB.deleteByTag(tag),
+      clear: () => storeB.clear(),
+      lock: (key, ttl) => storeB.lock(key, ttl),
+    }
+    const a = instance(storeA, () => cacheable('from A'))
+    const b = instance(slowB, () => cacheable('from B'))
+    const late = b.run(request('/late'))
+    await bMissed
+    await a.run(request('/late'))
+    // A releases its lock once its answer is stored; wait for that, however long it takes.
+    while ((await clients[0]?.exists(`${prefix}l:lock:GET /late`)) === 1) await new Promise(setImmediate)
+    resume()
+    const res = await late
+    expect(String(res.body)).toBe('from A')
+    expect(res.headers['cache-status']).toBe('brisk; fwd=uri-miss; collapsed')
+    expect(b.counter.calls).toBe(0)
+  })
+
+  it('stops waiting for a peer as soon as the peer let go of the lock without storing anything', async () => {
+    // A coalesce timeout far above the test timeout: waiting for it would fail the test.
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let calls = 0
+    const app = async (): Promise<BriskResponse> => {
+      calls++
+      await gate
+      return cacheable(`visit ${calls}`, { 'set-cookie': 'visit=1' })
+    }
+    let lockRefused: () => void = () => {}
+    const bWaits = new Promise<void>((resolve) => (lockRefused = resolve))
+    const refusing: CacheStore = {
+      name: storeB.name,
+      get: (key) => storeB.get(key),
+      set: (key, entry, options) => storeB.set(key, entry, options),
+      delete: (key) => storeB.delete(key),
+      deleteByTag: (tag) => storeB.deleteByTag(tag),
+      clear: () => storeB.clear(),
+      lock: async (key, ttl) => {
+        const held = await storeB.lock(key, ttl)
+        if (held === undefined) lockRefused()
+        return held
+      },
+    }
+    const a = cache({ store: storeA, logger: false, coalesce: '10m' })
+    const b = cache({ store: refusing, logger: false, coalesce: '10m' })
+    const fromA = a(request('/not-storable'), app)
+    while (calls === 0) await new Promise(setImmediate)
+    const fromB = b(request('/not-storable'), app)
+    await bWaits
+    release()
+    expect(String((await fromA).body)).toBe('visit 1')
+    expect(String((await fromB).body)).toBe('visit 2')
+  })
+
+  it('makes a process wait for the response a peer is refetching, not serve the stale one it has', async () => {
+    const clock = { now: () => now }
+    let now = Date.now()
+    let version = 1
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let lockTaken: () => void = () => {}
+    const aHoldsLock = new Promise<void>((resolve) => (lockTaken = resolve))
+    const app = async (): Promise<BriskResponse> => {
+      if (version > 1) await gate
+      return cacheable(`v${version}`, { 'cache-control': 'max-age=10' })
+    }
+    const tracked = (store: RedisStore, onGet: () => void, onLock: () => void): CacheStore => ({
+      name: store.name,
+      get: async (key) => {
+        const entry = await store.get(key)
+        onGet()
+        return entry
+      },
+      set: (key, entry, options) => store.set(key, entry, options),
+      delete: (key) => store.delete(key),
+      deleteByTag: (tag) => store.deleteByTag(tag),
+      clear: () => store.clear(),
+      lock: async (key, ttl) => {
+        const held = await store.lock(key, ttl)
+        if (held !== undefined) onLock()
+        return held
+      },
+    })
+    let bGets = 0
+    const a = cache({ store: tracked(storeA, () => {}, lockTaken), logger: false, clock })
+    // B's second read is its first look for A's answer: open A's app gate then, whatever B saw.
+    const b = cache({
+      store: tracked(
+        storeB,
+        () => void (++bGets === 2 && release()),
+        () => {},
+      ),
+      logger: false,
+      clock,
+    })
+    await a(request('/refetch'), app)
+    now += 11_000
+    version = 2
+    const fromA = a(request('/refetch'), app)
+    await aHoldsLock
+    const fromB = await b(request('/refetch'), app)
+    expect(String(fromB.body)).toBe('v2')
+    expect(fromB.headers['cache-status']).toBe('brisk; fwd=stale; collapsed')
+    expect(String((await fromA).body)).toBe('v2')
   })
 })
 

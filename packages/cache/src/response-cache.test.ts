@@ -109,6 +109,16 @@ describe('cache()', () => {
       expect(hit.headers['cache-status']).toBe('brisk; hit; ttl=45')
     })
 
+    it('says Age on answers the app just made too: 0, or the Age an upstream cache gave', async () => {
+      const t = setup()
+      expect((await t.run()).headers.age).toBe('0')
+      expect((await t.run(request('/page', { 'cache-control': 'no-store' }))).headers.age).toBe('0')
+      expect((await t.run(request('/other', { authorization: 'Basic x' }))).headers.age).toBe('0')
+      expect((await t.run(request('/page', {}, 'POST'))).headers.age).toBeUndefined()
+      t.setHandler(() => ok('aged', { 'cache-control': 'max-age=60', age: '7' }))
+      expect((await t.run(request('/aged'))).headers.age).toBe('7')
+    })
+
     it('answers HEAD from the stored GET response, without a body', async () => {
       const t = setup()
       await t.run()
@@ -152,6 +162,16 @@ describe('cache()', () => {
       const res = await t.run()
       expect(t.calls).toBe(2)
       expect(res.headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+    })
+
+    it('treats an entry past its store lifetime as a miss, whatever the store still holds', async () => {
+      // A store on its own clock (lru-cache's, Redis's) that has not dropped the entry yet.
+      const t = setup({ store: memoryStore() })
+      await t.run()
+      // Fresh for 60 s, then kept a minute more to be revalidated with its ETag.
+      t.clock.advance(120_001)
+      expect((await t.run()).headers['cache-status']).toBe('brisk; fwd=uri-miss; stored')
+      expect(t.calls).toBe(2)
     })
 
     it('keeps a stale response with a validator, to revalidate it', async () => {
@@ -260,6 +280,17 @@ describe('cache()', () => {
       expect(res.headers['surrogate-key']).toBeUndefined()
     })
 
+    it.each(['POST', 'DELETE', 'PROPFIND'])(
+      'hides the tags headers from the answer to %s',
+      async (method) => {
+        const t = setup({}, () => ok('x', { 'cache-tag': 'a', 'surrogate-key': 'b' }, 201))
+        const res = await t.run(request('/page', {}, method))
+        expect(res.headers['cache-tag']).toBeUndefined()
+        expect(res.headers['surrogate-key']).toBeUndefined()
+        expect(res.headers['cache-status']).toBeUndefined()
+      },
+    )
+
     it('does not announce a store for HEAD', async () => {
       const t = setup()
       const req = request('/page', {}, 'HEAD')
@@ -292,6 +323,16 @@ describe('cache()', () => {
       expect(t.calls).toBe(1)
       const res = await t.run(request('/nocache'))
       expect(res.headers['cache-status']).toBe('brisk; fwd=bypass; detail=key')
+    })
+
+    it('answers HEAD from the GET entry under a key function that includes the method', async () => {
+      const t = setup({ key: (req) => `${req.method} ${req.url}` })
+      await t.run()
+      const head = await t.run(request('/page', {}, 'HEAD'))
+      expect(head.headers['cache-status']).toMatch(/^brisk; hit/)
+      expect(t.calls).toBe(1)
+      await t.mw.purgeKey('GET /page')
+      expect((await t.run(request('/page', {}, 'HEAD'))).headers['cache-status']).toBe('brisk; fwd=uri-miss')
     })
 
     it('adds its Cache-Status after one an inner cache set', async () => {
@@ -423,6 +464,98 @@ describe('cache()', () => {
       const other = await t.run(request('/page', { 'if-none-match': '"v0"' }))
       expect(other.status).toBe(200)
       expect(t.calls).toBe(1)
+    })
+  })
+
+  /**
+   * The age and request-directive cases of http-cache-semantics (test/okhttptest.js), kept as
+   * brisk's own: a hit's age and freshness are computed here, not by that library. brisk never
+   * stores a response that arrives already stale, so where the original sends `Age` beyond the
+   * lifetime the clock moves instead.
+   */
+  describe('age and request directive cases kept from http-cache-semantics', () => {
+    const aged = (cc: string, age?: number) => () =>
+      ok('x', { 'cache-control': cc, etag: '"a"', ...(age === undefined ? {} : { age: String(age) }) })
+
+    it('request max age: the Age the response arrived with counts', async () => {
+      const t = setup({}, aged('max-age=3600', 60))
+      await t.run()
+      const withinAge = await t.run(request('/page', { 'cache-control': 'max-age=90' }))
+      expect(withinAge.headers.age).toBe('60')
+      expect(t.calls).toBe(1)
+      await t.run(request('/page', { 'cache-control': 'max-age=30' }))
+      expect(t.calls).toBe(2)
+    })
+
+    it('request min fresh', async () => {
+      const t = setup({}, aged('max-age=60'))
+      await t.run()
+      await t.run(request('/page', { 'cache-control': 'min-fresh=10' }))
+      expect(t.calls).toBe(1)
+      await t.run(request('/page', { 'cache-control': 'min-fresh=120' }))
+      expect(t.calls).toBe(2)
+    })
+
+    it('request max stale', async () => {
+      const t = setup({}, aged('max-age=120'))
+      await t.run()
+      t.clock.advance(240_000)
+      for (const cc of ['max-stale=180', 'max-stale']) {
+        const res = await t.run(request('/page', { 'cache-control': cc }))
+        expect(res.headers['cache-status']).toBe('brisk; hit; ttl=-120; detail=max-stale')
+        expect(res.headers.age).toBe('240')
+      }
+      expect(t.calls).toBe(1)
+      await t.run(request('/page', { 'cache-control': 'max-stale=10' }))
+      expect(t.calls).toBe(2)
+    })
+
+    it('request max stale not honoured with must-revalidate', async () => {
+      const t = setup({}, aged('max-age=120, must-revalidate'))
+      await t.run()
+      for (const cc of ['max-stale=180', 'max-stale']) {
+        // Stale by 60 s: within what max-stale accepts, and still kept for revalidation.
+        t.clock.advance(180_000)
+        const res = await t.run(request('/page', { 'cache-control': cc }))
+        expect(res.headers['cache-status']).toMatch(/^brisk; fwd=stale/)
+      }
+      expect(t.calls).toBe(3)
+    })
+
+    it('stale-while-revalidate is not used with must-revalidate', async () => {
+      const t = setup({}, aged('max-age=60, stale-while-revalidate=200, must-revalidate'))
+      await t.run()
+      t.clock.advance(120_000)
+      const res = await t.run()
+      expect(res.headers['cache-status']).toMatch(/^brisk; fwd=stale/)
+      expect(t.calls).toBe(2)
+    })
+
+    it('stale-while-revalidate ends with its window', async () => {
+      const t = setup({}, aged('max-age=60, stale-while-revalidate=200'))
+      await t.run()
+      t.clock.advance(260_000)
+      const res = await t.run()
+      expect(res.headers['cache-status']).toMatch(/^brisk; fwd=stale/)
+      expect(t.calls).toBe(2)
+    })
+
+    it('max-age wins over a future Expires, and over an expired one', async () => {
+      for (const expires of [new Date(Date.UTC(2026, 0, 1) + 3_600_000), new Date(Date.UTC(2016, 4, 7))]) {
+        const t = setup({}, () =>
+          ok('x', { 'cache-control': 'public, max-age=333', expires: expires.toUTCString() }),
+        )
+        await t.run()
+        expect((await t.run()).headers['cache-status']).toBe('brisk; hit; ttl=333')
+      }
+    })
+
+    it('s-maxage wins over an expired Expires', async () => {
+      const t = setup({}, () =>
+        ok('x', { 'cache-control': 'public, s-maxage=9999', expires: 'Sat, 07 May 2016 15:35:18 GMT' }),
+      )
+      await t.run()
+      expect((await t.run()).headers['cache-status']).toBe('brisk; hit; ttl=9999')
     })
   })
 
@@ -994,6 +1127,47 @@ describe('cache()', () => {
       expect(res.status).toBe(200)
       expect(await bodyText(res)).toBe('hello')
       expect(res.headers['cache-status']).toBe('brisk; fwd=bypass; detail=store-unavailable')
+    })
+
+    it('still lets concurrent identical requests share one app call while the store is down', async () => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const t = setup({ store: failing }, async (req) => {
+        await gate
+        return ok(`lang ${String(req.headers['accept-language'])}`, {
+          'cache-control': 'max-age=60',
+          vary: 'Accept-Language',
+        })
+      })
+      const en = Array.from({ length: 20 }, () => t.run(request('/page', { 'accept-language': 'en' })))
+      const fr = t.run(request('/page', { 'accept-language': 'fr' }))
+      release()
+      const answers = await Promise.all([...en, fr])
+      expect(await Promise.all(answers.map(bodyText))).toEqual([...en.map(() => 'lang en'), 'lang fr'])
+      // One call for en, and fr (another variant) refused the en answer and went itself.
+      expect(t.calls).toBe(2)
+      expect(answers[0]?.headers['cache-status']).toBe('brisk; fwd=bypass; detail=store-unavailable')
+      expect(answers[1]?.headers['cache-status']).toBe(
+        'brisk; fwd=bypass; collapsed; detail=store-unavailable',
+      )
+      expect(t.metrics.get('cache.coalesced')).toBe(19)
+    })
+
+    it('does not share an answer the cache would not have stored while the store is down', async () => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let n = 0
+      const t = setup({ store: failing }, async () => {
+        await gate
+        return ok(`visit ${++n}`, { 'cache-control': 'max-age=60', 'set-cookie': `n=${n}` })
+      })
+      const pending = Array.from({ length: 3 }, () => t.run())
+      release()
+      expect(await Promise.all((await Promise.all(pending)).map(bodyText))).toEqual([
+        'visit 1',
+        'visit 2',
+        'visit 3',
+      ])
     })
 
     it('answers a successful POST even when invalidation fails', async () => {

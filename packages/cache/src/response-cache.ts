@@ -11,6 +11,7 @@ import {
 } from '@brisk/core'
 import generateEtag from 'etag'
 import fresh from 'fresh'
+import { LRUCache } from 'lru-cache'
 import { captureBody } from './body-capture.js'
 import { defaultCacheKey } from './cache-key.js'
 import { formatCacheStatus, type CacheStatusInfo, type ForwardReason } from './cache-status.js'
@@ -25,6 +26,8 @@ import {
   asVaryMeta,
   buildEntry,
   prepareEntry,
+  prepareResponse,
+  responseMeta,
   storableHeaders,
   storeTtl,
   type PreparedResponse,
@@ -76,6 +79,8 @@ interface Forwarded {
 const EMPTY = Buffer.alloc(0)
 // Fields a 304 carries (RFC 9110 §15.4.5), besides the cache's own Age and Cache-Status.
 const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary']
+// Vary markers remembered per process for one-round-trip hits: about 100 bytes each plus the key.
+const MAX_MARKERS = 10_000
 // How long a process waits between looks at the store while another process holds the fetch lock.
 const PEER_POLL_MS = [10, 20, 40, 80, 160, 250]
 
@@ -93,11 +98,16 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     shareAuthenticated: o.shareAuthenticated,
   }
   const coalescer = new Coalescer<SharedOutcome>()
+  // Vary markers seen, by primary key (see lookup). Not for the memory store, where a read is no
+  // round-trip at all; bounded, as every map that grows with the URLs requested.
+  const markers = store.name === 'memory' ? undefined : new LRUCache<string, VaryMeta>({ max: MAX_MARKERS })
   let storeFailing = false
 
   const keyOf = (req: BriskRequest): string | undefined => {
     if (o.key === undefined) return defaultCacheKey('GET', req.url, o.query)
-    const key = o.key(req)
+    // HEAD is answered from the GET entry (RFC 9110 §9.3.2): a key function that includes the
+    // method, as keys should, must compute the GET's key for it.
+    const key = o.key(req.method === 'HEAD' ? { ...req, method: 'GET' } : req)
     return typeof key === 'string' && key !== '' ? key : undefined
   }
 
@@ -110,10 +120,16 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     storeFailing = true
   }
 
+  /**
+   * Cache-Status (RFC 9211) and Age on an answer the app just made. The issue asks for both on
+   * every response the cache touches; as Varnish and Fastly do, a fresh answer says `Age: 0`
+   * (or keeps the Age an upstream cache gave it): it is that old, as far as this cache knows.
+   */
   const annotate = (res: BriskResponse, info: CacheStatusInfo): BriskResponse => {
     const ours = formatCacheStatus(o.name, info)
     const upstream = headerValue(res.headers, 'cache-status')
     res.headers['cache-status'] = upstream === undefined ? ours : `${upstream}, ${ours}`
+    if (res.headers.age === undefined) res.headers.age = '0'
     return res
   }
 
@@ -130,21 +146,36 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     return annotate(res, { fwd: 'bypass', detail })
   }
 
+  /**
+   * An entry past the time the store was told to keep it is a miss, even if the store still has
+   * it: the store's clock (Redis, lru-cache) is not the cache's, which tests move by hand.
+   */
+  const expired = (entry: PreparedResponse): boolean => entry.keptUntil < clock.now()
+
   const lookup = async (primaryKey: string, req: BriskRequest): Promise<Lookup> => {
-    const first = await store.get(primaryKey)
+    // A response that varies takes two reads, its marker then its variant. When this process has
+    // seen the marker, both are asked at once (one round-trip to a remote store); the variant
+    // read is only used if the marker read confirms it (same variant set, same fields).
+    const known = markers?.get(primaryKey)
+    const guess = known === undefined ? undefined : variantKeyOf(primaryKey, known, req.headers)
+    const [first, guessed] =
+      guess === undefined
+        ? [await store.get(primaryKey), undefined]
+        : await Promise.all([store.get(primaryKey), store.get(guess)])
     storeFailing = false
-    if (first === undefined) return { kind: 'miss', fwd: 'uri-miss', marker: undefined }
-    const marker = asVaryMeta(first.meta)
+    const marker = first === undefined ? undefined : asVaryMeta(first.meta)
     if (marker === undefined) {
-      const entry = prepareEntry(first)
-      return entry === undefined
+      if (known !== undefined) markers?.delete(primaryKey)
+      const entry = first === undefined ? undefined : prepareEntry(first)
+      return entry === undefined || expired(entry)
         ? { kind: 'miss', fwd: 'uri-miss', marker: undefined }
         : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
     }
     const storeKey = variantKeyOf(primaryKey, marker, req.headers)
-    const found = await store.get(storeKey)
+    if (storeKey !== guess) markers?.set(primaryKey, marker)
+    const found = storeKey === guess ? guessed : await store.get(storeKey)
     const entry = found === undefined ? undefined : prepareEntry(found)
-    if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) {
+    if (entry === undefined || expired(entry) || !encodingAcceptable(entry, marker.fields, req)) {
       return { kind: 'miss', fwd: 'vary-miss', marker }
     }
     return { kind: 'hit', entry, storeKey, marker }
@@ -160,12 +191,15 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const marker = asVaryMeta(first.meta)
     if (marker === undefined) {
       const entry = prepareEntry(first)
-      return entry === undefined ? undefined : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
+      return entry === undefined || expired(entry)
+        ? undefined
+        : { kind: 'hit', entry, storeKey: primaryKey, marker: undefined }
     }
     const storeKey = variantKeyOf(primaryKey, marker, req.headers)
     const found = store.peek?.(storeKey)
     const entry = found === undefined ? undefined : prepareEntry(found)
-    if (entry === undefined || !encodingAcceptable(entry, marker.fields, req)) return undefined
+    if (entry === undefined || expired(entry) || !encodingAcceptable(entry, marker.fields, req))
+      return undefined
     return { kind: 'hit', entry, storeKey, marker }
   }
 
@@ -221,6 +255,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         const id = marker !== undefined && sameFields(marker.fields, fields) ? marker.id : randomUUID()
         const markerMeta: VaryMeta = { kind: 'vary', fields: [...fields], id }
         await store.set(primaryKey, { meta: { ...markerMeta }, body: EMPTY }, { ttl })
+        markers?.set(primaryKey, markerMeta)
         await store.set(variantKey(primaryKey, id, fields, req.headers), entry, { ttl, tags })
       }
       metrics.inc('cache.store')
@@ -259,7 +294,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       // client still gets the 304 its validators earn (RFC 9110 §13.2.2).
       if (res.body !== null && !Buffer.isBuffer(res.body)) res.body.destroy()
       const headers: BriskHeaders = {}
-      for (const field of [...NOT_MODIFIED_FIELDS, 'cache-status']) {
+      for (const field of [...NOT_MODIFIED_FIELDS, 'age', 'cache-status']) {
         const value = res.headers[field]
         if (value !== undefined) headers[field] = value
       }
@@ -326,7 +361,15 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         outcome: Promise.resolve(undefined),
       }
     }
-    const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings)
+    const receivedAt = clock.now()
+    const decision = decideStorage(
+      res.status,
+      res.headers,
+      req.hints.cacheFor,
+      authenticated,
+      settings,
+      receivedAt,
+    )
     if (!decision.store) {
       return {
         response: annotate(res, { fwd, detail: decision.reason }),
@@ -338,25 +381,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const captured = captureBody(res.body, o.maxBodySize, declaredLength)
     res.body = captured.body
     const tags = collectTags(req.hints.tags, tagsHeader, surrogateKey)
-    const storedAt = clock.now()
-    const meta: ResponseMeta = {
-      kind: 'response',
-      status: res.status,
-      headers: storableHeaders(res.headers, o.tagsHeader),
-      storedAt,
-      lifetime: decision.lifetime,
-      initialAge: decision.initialAge,
-      staleWhileRevalidate: decision.staleWhileRevalidate,
-      staleIfError: decision.staleIfError,
-      mustRevalidate: decision.mustRevalidate,
-      shared: decision.shared,
-      tags,
-    }
-    if (res.statusMessage !== undefined) meta.statusMessage = res.statusMessage
-    const etag = headerValue(res.headers, 'etag')
-    const lastModified = headerValue(res.headers, 'last-modified')
-    if (etag !== undefined) meta.etag = etag
-    if (lastModified !== undefined) meta.lastModified = lastModified
+    const meta = responseMeta(res, decision, receivedAt, tags, o.tagsHeader)
     const values = fields === undefined ? '' : variantValues(fields, req.headers)
 
     const keep = async (bytes: Buffer | undefined): Promise<SharedOutcome | undefined> => {
@@ -414,6 +439,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       req.hints.cacheFor,
       authenticated,
       settings,
+      now,
     )
     if (!decision.store) {
       try {
@@ -487,20 +513,38 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const settle = coalescer.lead(flightKey)
     let release: ReleaseLock | undefined
     try {
-      if (store.lock !== undefined) {
-        let locked = true
+      const lock = store.lock?.bind(store)
+      if (lock !== undefined) {
+        const lockKey = `lock:${flightKey}`
+        let peerHolds = false
         try {
-          release = await store.lock(`lock:${flightKey}`, timeout)
-          locked = release === undefined
+          release = await lock(lockKey, timeout)
+          peerHolds = release === undefined
         } catch (error) {
           storeFault(error)
-          locked = false
         }
-        if (locked) {
-          // Another process is fetching this response: wait for it to land in the store.
-          const shared = await waitForPeer(primaryKey, req, authenticated, timeout)
+        if (peerHolds) {
+          // Another process is fetching this response: wait for it to land in the store, or for
+          // the lock to come free without it, and then fetch here.
+          const waited = await waitForPeer(primaryKey, req, authenticated, timeout, stale, lock, lockKey)
+          if (waited.shared !== undefined) {
+            settle(waited.shared)
+            metrics.inc('cache.coalesced')
+            return serve(waited.shared.prepared, req, { fwd, collapsed: true }, clock.now())
+          }
+          release = waited.release
+        }
+        if (release !== undefined) {
+          // A peer releases the lock only once it has stored its response, which may have been
+          // after our last look: look once more before calling the app a second time.
+          const shared = await storedByPeer(primaryKey, req, authenticated, stale).catch(
+            (error: unknown) => void storeFault(error),
+          )
           if (shared !== undefined) {
             settle(shared)
+            const unlock = release
+            release = undefined
+            void unlock().catch(storeFault)
             metrics.inc('cache.coalesced')
             return serve(shared.prepared, req, { fwd, collapsed: true }, clock.now())
           }
@@ -527,35 +571,60 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     }
   }
 
-  /** Polls the store while a peer process holds the fetch lock, up to `timeout` ms. */
+  /**
+   * Polls the store while a peer process holds the fetch lock, up to `timeout` ms. Resolves with
+   * what the peer stored, or with the lock once the peer let go of it without storing anything
+   * this request may use (an answer that may not be stored, an error): then this request fetches
+   * for itself at once, rather than at the deadline.
+   */
   const waitForPeer = async (
     primaryKey: string,
     req: BriskRequest,
     authenticated: boolean,
     timeout: number,
-  ): Promise<SharedOutcome | undefined> => {
+    stale: StaleEntry | undefined,
+    lock: NonNullable<CacheStore['lock']>,
+    lockKey: string,
+  ): Promise<{ shared?: SharedOutcome; release?: ReleaseLock }> => {
     // Real time, not the cache clock: this is how long this request waits, not an age.
     const deadline = Date.now() + timeout
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       const pause = PEER_POLL_MS[Math.min(attempt, PEER_POLL_MS.length - 1)] as number
       await new Promise((resolve) => setTimeout(resolve, pause))
-      let found: Lookup
       try {
-        found = await lookup(primaryKey, req)
+        const shared = await storedByPeer(primaryKey, req, authenticated, stale)
+        if (shared !== undefined) return { shared }
+        const release = await lock(lockKey, timeout)
+        if (release !== undefined) return { release }
       } catch (error) {
         storeFault(error)
-        return undefined
-      }
-      if (found.kind === 'hit' && (!authenticated || found.entry.meta.shared)) {
-        const fields = found.marker?.fields
-        return {
-          prepared: found.entry,
-          fields,
-          values: fields === undefined ? '' : variantValues(fields, req.headers),
-        }
+        return {}
       }
     }
-    return undefined
+    return {}
+  }
+
+  /**
+   * What a peer fetched for this request and stored, if it is there yet: a fresh entry this
+   * request may use, newer than the one it found stale (or had to refetch because of its own
+   * directives). The entry it already had never counts: serving that would serve stale.
+   */
+  const storedByPeer = async (
+    primaryKey: string,
+    req: BriskRequest,
+    authenticated: boolean,
+    stale: StaleEntry | undefined,
+  ): Promise<SharedOutcome | undefined> => {
+    const found = await lookup(primaryKey, req)
+    if (found.kind !== 'hit' || (authenticated && !found.entry.meta.shared)) return undefined
+    if (found.entry.freshUntil <= clock.now()) return undefined
+    if (stale !== undefined && found.entry.meta.storedAt <= stale.entry.meta.storedAt) return undefined
+    const fields = found.marker?.fields
+    return {
+      prepared: found.entry,
+      fields,
+      values: fields === undefined ? '' : variantValues(fields, req.headers),
+    }
   }
 
   /**
@@ -599,6 +668,64 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     }
   }
 
+  /**
+   * The store failed this request's lookup: the app answers and nothing is stored, but identical
+   * concurrent requests in this process still share one app call, as misses do (the app needs
+   * that most while its cache is down). Only what the cache would have stored is shared; for
+   * anything else the waiters go to the app themselves.
+   */
+  const withoutStore = async (
+    req: BriskRequest,
+    next: BriskNext,
+    primaryKey: string,
+    authenticated: boolean,
+  ): Promise<BriskResponse> => {
+    const timeout = o.coalesceTimeout
+    if (timeout === undefined || req.method === 'HEAD') return bypass(next, 'store-unavailable')
+    // The same flight as a miss whose lookup worked (the variant is unknown here: sharedFits
+    // checks it), so requests on either side of a flapping store still share one app call.
+    const pending = coalescer.inFlight(primaryKey)
+    if (pending !== undefined) {
+      const shared = await within(pending, timeout)
+      if (shared !== undefined && sharedFits(shared, req, authenticated)) {
+        metrics.inc('cache.bypass')
+        metrics.inc('cache.coalesced')
+        const info: CacheStatusInfo = { fwd: 'bypass', collapsed: true, detail: 'store-unavailable' }
+        return serve(shared.prepared, req, info, clock.now())
+      }
+      return bypass(next, 'store-unavailable')
+    }
+    const settle = coalescer.lead(primaryKey)
+    try {
+      const res = await bypass(next, 'store-unavailable')
+      settle(shareable(req, res, authenticated))
+      return res
+    } catch (error) {
+      settle(undefined)
+      throw error
+    }
+  }
+
+  /** A complete response the cache would have stored, ready to answer a waiting request. */
+  const shareable = (
+    req: BriskRequest,
+    res: BriskResponse,
+    authenticated: boolean,
+  ): SharedOutcome | undefined => {
+    const body = res.body
+    if (body !== null && !(Buffer.isBuffer(body) && body.length <= o.maxBodySize)) return undefined
+    const fields = parseVary(res.headers.vary) as readonly string[] | undefined
+    if (unkeyedRequestHeader(req.headers, fields, o.unkeyedHeaders) !== undefined) return undefined
+    const now = clock.now()
+    const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings, now)
+    if (!decision.store) return undefined
+    return {
+      prepared: prepareResponse(responseMeta(res, decision, now, [], o.tagsHeader), body ?? EMPTY),
+      fields,
+      values: fields === undefined ? '' : variantValues(fields, req.headers),
+    }
+  }
+
   const invalidate = async (req: BriskRequest, res: BriskResponse): Promise<void> => {
     const keys = new Set<string>()
     for (const url of invalidatedTargets(req.url, req.headers, res.headers)) {
@@ -618,10 +745,12 @@ export function cache(options: CacheOptions = {}): ResponseCache {
   ): Promise<BriskResponse> => {
     const method = req.method
     if (method !== 'GET' && method !== 'HEAD') {
-      // RFC 9111 §4.4: a successful unsafe request invalidates what is stored for its target.
-      if (!o.methods.has(method)) return next()
+      // Passed through, but the tags headers are addressed to this cache whatever the method
+      // (an app may tag every response in one place): they never reach the client.
       const res = await next()
-      if (res.status >= 200 && res.status < 400) await invalidate(req, res)
+      stripTags(res)
+      // RFC 9111 §4.4: a successful unsafe request invalidates what is stored for its target.
+      if (o.methods.has(method) && res.status >= 200 && res.status < 400) await invalidate(req, res)
       return res
     }
     const directives = requestDirectives(req.headers)
@@ -639,7 +768,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         found = await lookup(primaryKey, req)
       } catch (error) {
         storeFault(error)
-        return bypass(next, 'store-unavailable')
+        return withoutStore(req, next, primaryKey, authenticated)
       }
     }
 
@@ -759,6 +888,7 @@ function onlyIfCachedMiss(name: string): BriskResponse {
     status: 504,
     headers: {
       'content-type': 'text/plain; charset=utf-8',
+      age: '0',
       'cache-status': formatCacheStatus(name, { detail: 'only-if-cached' }),
     },
     body: Buffer.from('Gateway Timeout: not in cache (only-if-cached)\n'),

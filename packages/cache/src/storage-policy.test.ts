@@ -78,6 +78,20 @@ describe('decideStorage', () => {
     expect(decision).toMatchObject({ store: true, lifetime })
   })
 
+  it('reads an Expires without Date against the time the cache received it, not the wall clock', () => {
+    // RFC 9110 §6.6.1: an undated response is dated on receipt, by the cache's clock.
+    const received = Date.parse('2031-03-01T10:00:00Z')
+    const headers = { expires: new Date(received + 90_000).toUTCString() }
+    expect(decideStorage(200, headers, undefined, false, plain, received)).toMatchObject({
+      store: true,
+      lifetime: 90_000,
+    })
+    expect(decideStorage(200, headers, undefined, false, plain, received + 91_000)).toEqual({
+      store: false,
+      reason: 'no-freshness',
+    })
+  })
+
   it('treats the route hint as explicit freshness, above max-age and ttl', () => {
     const hint: CacheForHint = { ttl: 300_000, staleWhileRevalidate: 60_000 }
     const decision = decideStorage(200, { 'cache-control': 'max-age=5' }, hint, false, withTtl)

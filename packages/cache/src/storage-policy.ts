@@ -58,6 +58,7 @@ function flatten(headers: BriskHeaders): Record<string, string> {
  * never `Set-Cookie`, never `Vary: *`, never `no-cache` (it would need a validation on every
  * use), authenticated requests only with `public`/`s-maxage` when the user allowed it, and no
  * heuristic freshness: only explicit freshness, the route's `cacheFor`, or the `ttl` option.
+ * `now` is the cache's clock (epoch ms): the time the response was received.
  */
 export function decideStorage(
   status: number,
@@ -65,6 +66,7 @@ export function decideStorage(
   hint: CacheForHint | undefined,
   authenticated: boolean,
   settings: StoragePolicySettings,
+  now: number = Date.now(),
 ): StorageDecision {
   if (headers['set-cookie'] !== undefined) return { store: false, reason: 'set-cookie' }
   if (!isVaryStorable(parseVary(headers.vary))) return { store: false, reason: 'vary' }
@@ -88,6 +90,10 @@ export function decideStorage(
     hint !== undefined ? hint.ttl : explicit || !HEURISTIC_STATUSES.has(status) ? undefined : settings.ttl
   const policyHeaders = flatten(headers)
   policyHeaders['cache-control'] = serializeForPolicy(cc, fallback)
+  // RFC 9110 §6.6.1: a response without Date is dated when received. Apps rarely set Date (Node
+  // adds it when writing the head), and http-cache-semantics would read Expires against the wall
+  // clock instead of the cache's own.
+  if (policyHeaders.date === undefined) policyHeaders.date = new Date(now).toUTCString()
   const policy = new CachePolicy(
     { method: 'GET', headers: {} },
     { status, headers: policyHeaders },

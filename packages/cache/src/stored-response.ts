@@ -1,4 +1,10 @@
-import { copyHeaders, type BriskHeaders, type HeaderValue } from '@brisk/core'
+import {
+  copyHeaders,
+  headerValue,
+  type BriskHeaders,
+  type BriskResponse,
+  type HeaderValue,
+} from '@brisk/core'
 import type { StoreEntry, StoreMeta } from './store.js'
 import type { Freshness } from './storage-policy.js'
 
@@ -35,6 +41,8 @@ export interface PreparedResponse {
   readonly headers: Record<string, HeaderValue>
   /** Epoch ms after which the response is stale. */
   readonly freshUntil: number
+  /** Epoch ms after which it is of no use at all (what the store was told to keep it for). */
+  readonly keptUntil: number
 }
 
 // RFC 9110 §7.6.1 hop-by-hop fields, plus fields a cache recomputes per response.
@@ -77,6 +85,35 @@ export function storableHeaders(headers: BriskHeaders, tagsHeader: string): Reco
   return kept
 }
 
+/** The metadata kept for a response the storage policy accepted, as received at `storedAt`. */
+export function responseMeta(
+  res: BriskResponse,
+  freshness: Freshness,
+  storedAt: number,
+  tags: string[],
+  tagsHeader: string,
+): ResponseMeta {
+  const meta: ResponseMeta = {
+    kind: 'response',
+    status: res.status,
+    headers: storableHeaders(res.headers, tagsHeader),
+    storedAt,
+    lifetime: freshness.lifetime,
+    initialAge: freshness.initialAge,
+    staleWhileRevalidate: freshness.staleWhileRevalidate,
+    staleIfError: freshness.staleIfError,
+    mustRevalidate: freshness.mustRevalidate,
+    shared: freshness.shared,
+    tags,
+  }
+  if (res.statusMessage !== undefined) meta.statusMessage = res.statusMessage
+  const etag = headerValue(res.headers, 'etag')
+  const lastModified = headerValue(res.headers, 'last-modified')
+  if (etag !== undefined) meta.etag = etag
+  if (lastModified !== undefined) meta.lastModified = lastModified
+  return meta
+}
+
 const prepared = new WeakMap<StoreEntry, PreparedResponse>()
 
 /**
@@ -99,7 +136,13 @@ export function prepareResponse(meta: ResponseMeta, body: Buffer): PreparedRespo
   const headers: Record<string, HeaderValue> = copyHeaders(meta.headers)
   // RFC 9110 §8.6: no Content-Length on a 204 (nor a 1xx); Node would send it as given.
   if (meta.status !== 204 && meta.status >= 200) headers['content-length'] = String(body.length)
-  return { meta, body, headers, freshUntil: meta.storedAt + meta.lifetime - meta.initialAge }
+  return {
+    meta,
+    body,
+    headers,
+    freshUntil: meta.storedAt + meta.lifetime - meta.initialAge,
+    keptUntil: meta.storedAt + storeTtl(meta),
+  }
 }
 
 /** Builds the store entry for a response and remembers its prepared form. */

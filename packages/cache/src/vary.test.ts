@@ -101,6 +101,16 @@ describe('varyValue and variantKey', () => {
     expect(key({})).not.toBe(key({ 'accept-language': 'en' }))
   })
 
+  it('keeps an empty value apart from an absent field, and digests values that could pass for another', () => {
+    const key = (headers: Record<string, string>) => variantKey('GET /', 'id', ['x-mode'], headers)
+    expect(key({ 'x-mode': '' })).not.toBe(key({}))
+    expect(key({ 'x-mode': '\u0000' })).not.toBe(key({}))
+    const long = 'z'.repeat(500)
+    const digest = varyValue({ 'x-mode': long }, 'x-mode')
+    expect(digest.startsWith('#')).toBe(true)
+    expect(varyValue({ 'x-mode': digest }, 'x-mode')).not.toBe(digest)
+  })
+
   it('keys a huge value by a short digest', () => {
     const value = varyValue({ cookie: 'x'.repeat(10_000) }, 'cookie')
     expect(value.length).toBeLessThan(40)
@@ -166,5 +176,66 @@ describe('vary rules on hostile input', () => {
         }
       }),
     )
+  })
+})
+
+/**
+ * The Vary cases of http-cache-semantics (test/varytest.js), kept as brisk's own: brisk matches
+ * variants by secondary key (one store read per hit) rather than by that library's
+ * `satisfiesWithoutRevalidation`, so the same answers must hold for the keys. "Matches" below:
+ * the request would be given the response stored for the first request.
+ */
+describe('Vary cases kept from http-cache-semantics', () => {
+  const matches = (
+    vary: string,
+    stored: Record<string, string>,
+    incoming: Record<string, string>,
+  ): boolean => {
+    const fields = parseVary(vary)
+    if (fields === undefined) return true
+    if (!isVaryStorable(fields) || fields === '*') return false
+    return variantKey('GET /', 'id', fields, stored) === variantKey('GET /', 'id', fields, incoming)
+  }
+
+  it('basic', () => {
+    expect(matches('weather', { weather: 'nice' }, { weather: 'nice' })).toBe(true)
+    expect(matches('weather', { weather: 'nice' }, { weather: 'bad' })).toBe(false)
+  })
+
+  it("* doesn't match (and is never stored)", () => {
+    expect(matches('*', { weather: 'ok' }, { weather: 'ok' })).toBe(false)
+  })
+
+  it('values are case-sensitive, field names are not', () => {
+    expect(matches('Weather', { weather: 'BAD' }, { weather: 'BAD' })).toBe(true)
+    expect(matches('Weather', { weather: 'BAD' }, { weather: 'bad' })).toBe(false)
+  })
+
+  it('irrelevant headers are ignored', () => {
+    expect(matches('moon-phase', { weather: 'nice' }, { weather: 'bad' })).toBe(true)
+    expect(matches('moon-phase', { weather: 'nice' }, { sun: 'shining' })).toBe(true)
+    expect(matches('moon-phase', { weather: 'nice' }, { 'moon-phase': 'full' })).toBe(false)
+  })
+
+  it('absence is meaningful', () => {
+    const vary = 'moon-phase, weather'
+    expect(matches(vary, { weather: 'nice' }, { weather: 'nice' })).toBe(true)
+    expect(matches(vary, { weather: 'nice' }, { weather: 'nice', 'moon-phase': '' })).toBe(false)
+    expect(matches(vary, { weather: 'nice' }, {})).toBe(false)
+  })
+
+  it('all values must match', () => {
+    const stored = { sun: 'shining', weather: 'nice' }
+    expect(matches('weather, sun', stored, { sun: 'shining', weather: 'nice' })).toBe(true)
+    expect(matches('weather, sun', stored, { sun: 'shining', weather: 'bad' })).toBe(false)
+  })
+
+  it('order is irrelevant', () => {
+    const stored = { sun: 'shining', weather: 'nice' }
+    for (const vary of ['weather, sun', 'sun, weather']) {
+      expect(matches(vary, stored, { weather: 'nice', sun: 'shining' })).toBe(true)
+      expect(matches(vary, stored, { sun: 'shining', weather: 'nice' })).toBe(true)
+    }
+    expect(parseVary('weather, sun')).toEqual(parseVary('sun, weather'))
   })
 })

@@ -109,14 +109,31 @@ function withoutXGzip(acceptEncoding: string): string {
   return /x-gzip/i.test(acceptEncoding) ? acceptEncoding.replace(/x-gzip/gi, 'gzip') : acceptEncoding
 }
 
+// What an absent field is keyed as. RFC 9111 §4.1: an absent field only matches an absent one,
+// so it must differ from every present value, the empty one included; present values never
+// contain a control character (those are digested below).
+const ABSENT = '\u0000'
+
 /** The request's value for one Vary field, normalized so that equivalent requests share a variant. */
 export function varyValue(headers: BriskRequestHeaders, field: string): string {
   const raw = headers[field]
   if (field === 'accept-encoding') return encodingBucket(raw === undefined ? undefined : String(raw))
-  if (raw === undefined) return ''
+  if (raw === undefined) return ABSENT
   const text = typeof raw === 'string' ? raw.trim() : raw.map((v) => v.trim()).join(', ')
-  if (text.length <= MAX_VARY_VALUE_LENGTH && !text.includes('\n')) return text
+  if (text === '' || (text.length <= MAX_VARY_VALUE_LENGTH && isVerbatim(text))) return text
+  // A digest for long or odd values, so keys stay short; a value starting with '#' is digested
+  // too, so that no request can spell another's digest and share its variant.
   return `#${createHash('sha1').update(text).digest('base64url')}`
+}
+
+/** Whether a present value can be keyed as itself: printable (tab allowed), not starting with the digest mark. */
+function isVerbatim(text: string): boolean {
+  if (text.charCodeAt(0) === 35 /* # */) return false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return false
+  }
+  return true
 }
 
 /** The normalized request values of the fields a response varies on, one `field:value` per line. */

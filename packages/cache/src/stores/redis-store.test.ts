@@ -12,6 +12,7 @@ import {
   type RedisCluster,
   type RedisProcess,
 } from '../../../../test/support/redis-server.js'
+import { startLatencyProxy } from '../../../../test/chaos/latency-proxy.js'
 import { startRedisSentinel, type RedisSentinel } from '../../../../test/stores/redis-sentinel.js'
 import { redisStore, type RedisStore } from './redis-store.js'
 
@@ -236,6 +237,26 @@ describe.runIf(runRedis)('redisStore when Redis fails', () => {
   afterAll(async () => {
     client.disconnect()
     await server.stop()
+  })
+
+  it('lets the first commands wait for a connection still being set up, not time out', async () => {
+    // A connection whose set-up (the ready check) is slower than the command timeout, as a
+    // Cluster client's slot discovery is on a busy machine; replies are fast once it is ready.
+    const proxy = await startLatencyProxy(server.port)
+    proxy.delayMs = 150
+    const slow = new Redis(proxy.port, '127.0.0.1')
+    slow.on('error', () => {})
+    slow.once('ready', () => (proxy.delayMs = 0))
+    try {
+      const store = redisStore({ client: slow, prefix: 'first:', timeout: 50, logger: false })
+      expect(slow.status).not.toBe('ready')
+      await store.set('k', { meta: {}, body: body('first') }, { ttl: 60_000 })
+      expect((await store.get('k'))?.body.toString()).toBe('first')
+      expect(store.guard.state).toBe('closed')
+    } finally {
+      slow.disconnect()
+      await proxy.close()
+    }
   })
 
   it('turns a slow command into BackendUnavailableError after the timeout', async () => {

@@ -3,6 +3,7 @@ import { BackendGuard, type BackendOptions, BriskOptionError } from '@brisk/core
 import type { Redis } from 'ioredis'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
+import { firstConnection } from './first-connection.js'
 import { clientKeyPrefix, escapeGlob, unlinkKeys } from './redis-keys.js'
 import { INDEX_TAG, isCluster, RELEASE_LOCK, runScript, type RedisClient } from './redis-scripts.js'
 
@@ -78,6 +79,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     throw new BriskOptionError('prefix', options.prefix, 'a non-empty string such as "brisk:"')
   }
   const guard = new BackendGuard({ ...options, name: 'redis cache store' })
+  const connection = firstConnection(client)
+  /** A command under the guard, once the client's first connection is up (see first-connection.ts). */
+  const run = <T>(command: () => Promise<T>): Promise<T> =>
+    connection.ready() ? guard.run(command) : connection.wait().then(() => guard.run(command))
 
   const entryKey = (key: string): string => `${prefix}e:${key}`
   const tagKey = (tag: string): string => `${prefix}t:${tag}`
@@ -90,7 +95,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     guard,
 
     async get(key): Promise<StoreEntry | undefined> {
-      const frame = await guard.run(() => client.getBuffer(entryKey(key)))
+      const frame = await run(() => client.getBuffer(entryKey(key)))
       if (frame === null) return undefined
       const decoded = decodeFrame(frame)
       const header = decoded === undefined ? undefined : readFrameHeader(decoded.header)
@@ -105,7 +110,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const ttl = setOptions.ttl
       const k = entryKey(key)
       if (!(ttl > 0)) {
-        await guard.run(() => client.unlink(k))
+        await run(() => client.unlink(k))
         return
       }
       const finite = Number.isFinite(ttl)
@@ -116,42 +121,44 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const frame = encodeFrame(header, finite ? Date.now() + px : undefined, entry.body)
       const write = () => (finite ? client.set(k, frame, 'PX', px) : client.set(k, frame))
       if (tags === undefined || tags.length === 0) {
-        await guard.run(write)
+        await run(write)
         return
       }
       const index = () => Promise.all(tags.map((tag) => runScript(client, INDEX_TAG, [tagKey(tag)], [k, px])))
       try {
         if (isCluster(client)) {
           // Entry and tag sets live on different nodes: wait for the entry before indexing it.
-          await guard.run(write)
-          await guard.run(index)
+          await run(write)
+          await run(index)
         } else {
           // One connection executes in the order sent, entry before index: one round-trip.
-          await guard.run(() => Promise.all([write(), index()]))
+          await run(() => Promise.all([write(), index()]))
         }
       } catch (error) {
         // An entry its tags cannot reach must not stay: a purge would miss it.
-        await guard.run(() => client.unlink(k)).catch(() => {})
+        await run(() => client.unlink(k)).catch(() => {})
         throw error
       }
     },
 
     async delete(key) {
-      await guard.run(() => client.unlink(entryKey(key)))
+      await run(() => client.unlink(entryKey(key)))
     },
 
     async deleteByTag(tag) {
       const set = tagKey(tag)
       let removed = 0
       for (let batch = 0; batch < MAX_PURGE_BATCHES; batch++) {
-        const members = await guard.run(() => client.spop(set, PURGE_BATCH))
-        removed += await unlinkKeys(client, members, (command) => guard.run(command))
+        const members = await run(() => client.spop(set, PURGE_BATCH))
+        removed += await unlinkKeys(client, members, (command) => run(command))
         if (members.length < PURGE_BATCH) break
       }
       return removed
     },
 
     async clear() {
+      // A Cluster client knows its masters only once connected.
+      await connection.wait()
       // SCAN patterns and replies carry the client's keyPrefix; UNLINK adds it again itself.
       const keyPrefix = clientKeyPrefix(client)
       const match = `${escapeGlob(keyPrefix + prefix)}*`
@@ -159,10 +166,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       for (const node of nodes) {
         let cursor = '0'
         do {
-          const [next, keys] = await guard.run(() => node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT))
+          const [next, keys] = await run(() => node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT))
           cursor = next
           const own = keyPrefix === '' ? keys : keys.map((key) => key.slice(keyPrefix.length))
-          await unlinkKeys(client, own, (command) => guard.run(command))
+          await unlinkKeys(client, own, (command) => run(command))
         } while (cursor !== '0')
       }
     },
@@ -171,14 +178,14 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const k = lockKey(key)
       const token = randomBytes(16).toString('base64url')
       const px = Math.max(1, Math.ceil(Number.isFinite(ttl) && ttl > 0 ? ttl : 1))
-      const taken = await guard.run(() => client.set(k, token, 'PX', px, 'NX'))
+      const taken = await run(() => client.set(k, token, 'PX', px, 'NX'))
       if (taken !== 'OK') return undefined
       let released = false
       return async () => {
         if (released) return
         released = true
         // A lock that cannot be released now expires by its TTL; the caller has nothing to undo.
-        await guard.run(() => runScript(client, RELEASE_LOCK, [k], [token])).catch(() => {})
+        await run(() => runScript(client, RELEASE_LOCK, [k], [token])).catch(() => {})
       }
     },
 

@@ -164,6 +164,27 @@ describe.runIf(runRedis)('tieredStore across two instances', () => {
     expect(await b.get('post:1')).toBeUndefined()
   })
 
+  it('resolves a purge only once its invalidation has gone round the channel', async () => {
+    const a = await instance()
+    const b = await instance()
+    for (const round of [1, 2, 3]) {
+      const key = `echo:${round}`
+      await setSeenBy(a, b, key, entry('old'), { ttl: 60_000, tags: [`echo:${round}`] })
+      expect(await b.get(key)).toBeDefined()
+      let applied = false
+      const seen = nextInvalidation(b, (e) => e.kind !== 'delete' || e.key === key)
+      void seen.then(() => (applied = true))
+      if (round === 1) await a.deleteByTag(`echo:${round}`)
+      else if (round === 2) await a.delete(key)
+      else await a.clear()
+      // Redis handed the message to B's subscriber when it handed A's back: one turn of the
+      // event loop reads it (no waiting on a timer).
+      await new Promise(setImmediate)
+      expect(applied).toBe(true)
+      expect(await b.l1.get(key)).toBeUndefined()
+    }
+  })
+
   it('does not process its own invalidations a second time', async () => {
     const a = await instance()
     const b = await instance()

@@ -51,12 +51,17 @@ interface PendingRead {
   stale: boolean
 }
 
-/** The wire form of an invalidation: sender instance, operation (k = key, t = tag, c = clear), value. */
+/** The wire form of an invalidation: sender instance, operation (k = key, t = tag, c = clear), value, and a nonce the sender waits to see come back. */
 interface InvalidationMessage {
   i: string
   o: 'k' | 't' | 'c'
   v?: string
+  n?: string
 }
+
+// How long a purge waits for its own invalidation to come back through the channel before it
+// resolves anyway (a subscriber that is slow or gone; the next resubscription empties L1).
+const ECHO_WAIT_MS = 1000
 
 /**
  * Two tiers: an in-process L1 in front of a shared Redis L2. Hits come from L1; an L1 miss
@@ -126,6 +131,37 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
     await guard.run(() => client.publish(channel, JSON.stringify(message)))
   }
 
+  // Purges this instance is waiting to see come back through the channel, by nonce.
+  const echoes = new Map<string, () => void>()
+  let echoCounter = 0
+
+  /**
+   * Publishes an invalidation and resolves once this instance's own subscriber has received it:
+   * Redis hands a message to every subscriber at once, so by then the other instances have it
+   * too, and a purge that has resolved is not still waiting in the channel while a client asks
+   * another instance for the purged page.
+   */
+  const publishAndWait = async (message: InvalidationMessage): Promise<void> => {
+    if (!listening()) {
+      await publish(message)
+      return
+    }
+    const nonce = `${instanceId}:${++echoCounter}`
+    let timer: NodeJS.Timeout | undefined
+    const echoed = new Promise<void>((resolve) => {
+      echoes.set(nonce, resolve)
+      timer = setTimeout(resolve, ECHO_WAIT_MS)
+      timer.unref?.()
+    })
+    try {
+      await publish({ ...message, n: nonce })
+      await echoed
+    } finally {
+      clearTimeout(timer)
+      echoes.delete(nonce)
+    }
+  }
+
   // --- the subscriber -------------------------------------------------------------------
   const subscriber: RedisClient = client.duplicate()
   let closed = false
@@ -137,7 +173,11 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
   subscriber.on('message', (from: string, raw: string) => {
     if (from !== channel) return
     const message = parseMessage(raw)
-    if (message === undefined || message.i === instanceId) return
+    if (message === undefined) return
+    if (message.i === instanceId) {
+      if (message.n !== undefined) echoes.get(message.n)?.()
+      return
+    }
     void applyToL1(message).then(
       () => emit(toEvent(message)),
       (error: unknown) =>
@@ -184,6 +224,8 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
     )
   }
   subscriber.on('ready', subscribe)
+  const listening = (): boolean =>
+    subscribedOnce && !disconnectedSinceSubscribe && !closed && subscriber.status === 'ready'
   // A duplicate of a lazyConnect client waits for a first command; a subscriber must not wait.
   if (subscriber.status === 'wait') subscriber.connect().catch(() => {})
 
@@ -278,7 +320,7 @@ export function tieredStore(options: TieredStoreOptions): TieredStore {
     } finally {
       await applyToL1(message)
     }
-    await publish(message)
+    await publishAndWait(message)
     return result
   }
 }
@@ -296,6 +338,7 @@ function parseMessage(raw: string): InvalidationMessage | undefined {
     if (typeof parsed !== 'object' || parsed === null || typeof parsed.i !== 'string') return undefined
     if (parsed.o !== 'k' && parsed.o !== 't' && parsed.o !== 'c') return undefined
     if (parsed.o !== 'c' && typeof parsed.v !== 'string') return undefined
+    if (parsed.n !== undefined && typeof parsed.n !== 'string') return undefined
     return parsed as InvalidationMessage
   } catch {
     return undefined
