@@ -9,7 +9,10 @@ export function tasksetWorks(): boolean {
 
 /**
  * Starts a TypeScript entry of this folder in a child process with an IPC channel, pinned to
- * `core` when taskset works, resolving workspace packages to their sources as the tests do.
+ * `core` when taskset works. brisk's packages load from their builds (`dist`, what users
+ * install; `npm run bench` builds them first), not from their sources through tsx: tsx keeps
+ * function names with a helper call on every closure created, which brisk creates per request
+ * and the peers (plain JavaScript) never pay.
  */
 export function startChild(
   entry: string,
@@ -17,7 +20,7 @@ export function startChild(
   extraNodeArgs: readonly string[] = [],
 ): ChildProcess {
   const script = fileURLToPath(new URL(entry, import.meta.url))
-  const nodeArgs = ['--conditions=brisk-source', '--import', 'tsx', ...extraNodeArgs, script]
+  const nodeArgs = ['--import', 'tsx', ...extraNodeArgs, script]
   const [command, args] =
     core === undefined
       ? [process.execPath, nodeArgs]
