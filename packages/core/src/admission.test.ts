@@ -27,17 +27,18 @@ describe('setAdmissionHeaders', () => {
       ratelimit: '"login";r=4;t=900',
       'x-ratelimit-limit': '5',
     })
-    expect(res.getHeader('ratelimit-policy')).toBe('"global";q=1000;w=3600, "login";q=5;w=900')
-    expect(res.getHeader('ratelimit')).toBe('"global";r=999;t=100, "login";r=4;t=900')
+    // One field line per limiter: the same list as one line joined by commas (RFC 9110 §5.3).
+    expect(res.getHeader('ratelimit-policy')).toEqual(['"global";q=1000;w=3600', '"login";q=5;w=900'])
+    expect(res.getHeader('ratelimit')).toEqual(['"global";r=999;t=100', '"login";r=4;t=900'])
     // Not a list: the later limiter's value stands, as before.
     expect(res.getHeader('x-ratelimit-limit')).toBe('5')
   })
 
-  it('does not join a RateLimit field the app or anything but an admission set', () => {
+  it('adds its members to RateLimit lists earlier middleware started, whoever set them', () => {
     const res = response()
     res.setHeader('ratelimit', '"upstream";r=1')
     setAdmissionHeaders(res, { ratelimit: '"default";r=4;t=45' })
-    expect(res.getHeader('ratelimit')).toBe('"default";r=4;t=45')
+    expect(res.getHeader('ratelimit')).toEqual(['"upstream";r=1', '"default";r=4;t=45'])
   })
 
   it("keeps an earlier limiter's RateLimit members on a later limiter's refusal", () => {

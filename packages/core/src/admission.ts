@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { admittedFields, markAdmitted } from './admitted-fields.js'
+import { markAdmitted } from './admitted-fields.js'
 import { snapshotHeaders } from './capture-response.js'
 import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 
@@ -70,22 +70,19 @@ export function admissionMiddleware<T extends object = object>(
 export function setAdmissionHeaders(
   res: {
     setHeader(name: string, value: string | readonly string[]): unknown
-    getHeader(name: string): unknown
+    appendHeader(name: string, value: string | readonly string[]): unknown
   },
   headers: BriskHeaders | undefined,
 ): void {
   if (headers === undefined) return
-  const earlier = admittedFields(res)
   for (const name in headers) {
-    let value = headers[name]
+    const value = headers[name]
     if (value === undefined) continue
-    if (earlier?.has(name) === true && LIST_FIELDS.has(name)) {
-      // A second limiter (a global one, then a route's): its policies join the list the first
-      // one started, so the client learns of both, not only of whichever ran last.
-      const prior = res.getHeader(name)
-      if (typeof prior === 'string' && prior !== '') value = `${prior}, ${String(value)}`
-    }
-    res.setHeader(name, value)
+    // A second limiter (a global one, then a route's) adds its members to the lists the first
+    // one started, as another field line (RFC 9110 §5.3: the same as one line joined by commas),
+    // so the client learns of both, not only of whichever ran last.
+    if (LIST_FIELDS.has(name)) res.appendHeader(name, value)
+    else res.setHeader(name, value)
   }
   markAdmitted(res, Object.keys(headers))
 }
@@ -110,17 +107,17 @@ export function withEarlierHeaders(res: ServerResponse, response: BriskResponse)
   }
   const headers = { ...earlier, ...response.headers }
   // A limiter that ran before this one keeps its members of the RateLimit lists on the refusal.
-  const admitted = admittedFields(res)
-  if (admitted !== undefined) {
-    for (const name of LIST_FIELDS) {
-      const prior = res.getHeader(name)
-      const own = headers[name]
-      if (admitted.has(name) && typeof prior === 'string' && prior !== '' && typeof own === 'string') {
-        headers[name] = `${prior}, ${own}`
-      }
-    }
+  for (const name of LIST_FIELDS) {
+    const prior = res.getHeader(name)
+    const own = response.headers[name]
+    if (own === undefined || (typeof prior !== 'string' && !Array.isArray(prior))) continue
+    headers[name] = [...listMembers(prior), ...listMembers(own)].join(', ')
   }
   return { ...response, headers }
+}
+
+function listMembers(value: string | readonly string[]): readonly string[] {
+  return typeof value === 'string' ? [value] : value
 }
 
 const NOT_FOR_REFUSALS = /cache-control$|^surrogate-control$|^expires$|^etag$|^last-modified$|^content-/

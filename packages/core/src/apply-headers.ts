@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { admittedFields } from './admitted-fields.js'
+import { isAdmittedField } from './admitted-fields.js'
 import type { BriskHeaders } from './exchange.js'
 
 /**
@@ -8,9 +8,8 @@ import type { BriskHeaders } from './exchange.js'
  * the common pass-through pays for a comparison per header rather than a re-validation.
  */
 export function applyHeaders(res: ServerResponse, headers: BriskHeaders): void {
-  const admitted = admittedFields(res)
   for (const name of res.getHeaderNames()) {
-    if (headers[name] === undefined && admitted?.has(name) !== true) res.removeHeader(name)
+    if (headers[name] === undefined && !isAdmittedField(res, name)) res.removeHeader(name)
   }
   for (const name in headers) {
     const value = headers[name]

@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { PassThrough } from 'node:stream'
-import { admittedFields } from './admitted-fields.js'
+import { admittedNames } from './admitted-fields.js'
 import type { BriskBody, BriskHeaders, BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
 import { currentWriter, headSent, type ResponseWriter } from './response-writer.js'
@@ -42,8 +42,7 @@ export function snapshotHeaders(res: ServerResponse): BriskHeaders {
     if (typeof value === 'number') headers[name] = String(value)
   }
   // What a limiter set for this client is not part of the app's response (see admitted-fields).
-  const admitted = admittedFields(res)
-  if (admitted !== undefined) for (const name of admitted) delete headers[name]
+  for (const name of admittedNames(res)) if (headers[name] !== undefined) delete headers[name]
   return headers as BriskHeaders
 }
 

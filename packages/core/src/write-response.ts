@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import { admittedFields } from './admitted-fields.js'
+import { isAdmittedField } from './admitted-fields.js'
 import { applyHeaders } from './apply-headers.js'
 import type { BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
@@ -62,7 +62,7 @@ function sendAnswer(res: ServerResponse, response: BriskResponse): Promise<void>
   const held = res.getHeaderNames()
   for (let i = 0; i < held.length; i++) {
     const name = held[i] as string
-    if (headers[name] === undefined && admittedFields(res)?.has(name) !== true) res.removeHeader(name)
+    if (headers[name] === undefined && !isAdmittedField(res, name)) res.removeHeader(name)
   }
   const setHeader = res.setHeader
   for (const name in headers) {
