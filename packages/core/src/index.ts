@@ -33,6 +33,7 @@ export {
   type BackendOptions,
   type BackendGuardOptions,
 } from './backend-guard.js'
+export { batchWrites } from './batch-writes.js'
 export { appendVary, copyHeaders, headerValue } from './headers.js'
 export { deltaSeconds, parseCacheControl, type CacheControlDirectives } from './cache-control.js'
 export { applyDerivedRequest, createBriskRequest, type NodeRequestInfo } from './node-request.js'

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { BackendGuard, type BackendOptions, BriskOptionError, parseDuration } from '@brisk/core'
+import { BackendGuard, type BackendOptions, batchWrites, BriskOptionError, parseDuration } from '@brisk/core'
 import type { Cluster, Redis } from 'ioredis'
 import type { Decision, PolicyOutcome } from './evaluate.js'
 import type { Policy } from './policy.js'
@@ -152,6 +152,7 @@ export class RedisStore implements RateLimitStore {
       // whose restarted counters should be fresh. Failing now also spares the request the wait.
       throw new Error(`brisk: redis connection ${this.client.status}`)
     }
+    batchWrites(this.client)
     try {
       return await this.client.evalsha(RATE_LIMIT_SCRIPT_SHA, keys.length, ...keys, ...args)
     } catch (error) {

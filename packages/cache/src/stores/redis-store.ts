@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { BackendGuard, type BackendOptions, BriskOptionError } from '@brisk/core'
+import { BackendGuard, type BackendOptions, batchWrites, BriskOptionError } from '@brisk/core'
 import type { Redis } from 'ioredis'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
@@ -81,8 +81,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const guard = new BackendGuard({ ...options, name: 'redis cache store' })
   const connection = firstConnection(client)
   /** A command under the guard, once the client's first connection is up (see first-connection.ts). */
-  const run = <T>(command: () => Promise<T>): Promise<T> =>
-    connection.ready() ? guard.run(command) : connection.wait().then(() => guard.run(command))
+  const run = <T>(command: () => Promise<T>): Promise<T> => {
+    batchWrites(client)
+    return connection.ready() ? guard.run(command) : connection.wait().then(() => guard.run(command))
+  }
 
   const entryKey = (key: string): string => `${prefix}e:${key}`
   const tagKey = (tag: string): string => `${prefix}t:${tag}`
