@@ -7,7 +7,9 @@ export async function buildServer(spec: ServerSpec): Promise<Built<RequestListen
   if (spec.app === 'blog') return (await import('./blog-app.js')).buildBlog(spec)
   switch (spec.framework) {
     case 'node':
-      return (await import('./node-app.js')).buildRawNode()
+      return spec.app === 'raw-hit'
+        ? (await import('./node-app.js')).buildRawHit()
+        : (await import('./node-app.js')).buildRawNode()
     case 'koa3':
       return (await import('./koa-app.js')).buildKoa(spec)
     case 'express5':

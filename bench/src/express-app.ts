@@ -8,7 +8,13 @@ import { rateLimit as expressRateLimit } from 'express-rate-limit'
 import { Redis } from 'ioredis'
 import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis'
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { briskLayer, frontLayerOptions, UNREACHED_LIMIT, type Built } from './brisk-layers.js'
+import {
+  briskLayer,
+  frontLayerOptions,
+  STATIC_RATELIMIT_FIELDS,
+  UNREACHED_LIMIT,
+  type Built,
+} from './brisk-layers.js'
 import { HTML, JSON_TYPE, loadFrontPage, prebuiltFrontPage, renderSmallBody } from './page.js'
 import type { ServerSpec } from './server-spec.js'
 
@@ -82,6 +88,13 @@ function expressPeerLayers(spec: ServerSpec, redis: () => Redis, prefix: string)
     case 'peer-stack':
       // The usual order: compression outermost, apicache inside it (it stores the uncompressed body).
       return [compression(), cached()]
+    case 'ratelimit-fields-static':
+      return [
+        (_req, res, next) => {
+          for (const [name, value] of STATIC_RATELIMIT_FIELDS) res.setHeader(name, value)
+          next()
+        },
+      ]
     case 'express-rate-limit':
       return [
         expressRateLimit({

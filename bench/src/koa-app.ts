@@ -9,7 +9,13 @@ import koaCompress from 'koa-compress'
 import ratelimit from 'koa-ratelimit'
 import { LRUCache } from 'lru-cache'
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { briskLayer, frontLayerOptions, UNREACHED_LIMIT, type Built } from './brisk-layers.js'
+import {
+  briskLayer,
+  frontLayerOptions,
+  STATIC_RATELIMIT_FIELDS,
+  UNREACHED_LIMIT,
+  type Built,
+} from './brisk-layers.js'
 import { HTML, JSON_TYPE, loadFrontPage, prebuiltFrontPage, renderSmallBody } from './page.js'
 import type { ServerSpec } from './server-spec.js'
 
@@ -101,6 +107,13 @@ function koaPeerLayers(spec: ServerSpec, redis: () => Redis, prefix: string): Mi
     case 'peer-stack':
       // The usual order: compression outermost, the cache inside it (koa-cash keeps the body uncompressed).
       return [koaCompress(), cash()]
+    case 'ratelimit-fields-static':
+      return [
+        (ctx, next) => {
+          for (const [name, value] of STATIC_RATELIMIT_FIELDS) ctx.set(name, value)
+          return next()
+        },
+      ]
     case 'koa-ratelimit-memory':
       return [ratelimit({ driver: 'memory', db: new Map(), duration: 60_000, max: UNREACHED_LIMIT })]
     case 'koa-ratelimit-redis':

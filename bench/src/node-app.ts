@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { RequestListener } from 'node:http'
 import type { Built } from './brisk-layers.js'
 import { HTML, prebuiltFrontPage } from './page.js'
@@ -9,6 +10,36 @@ export function buildRawNode(): Built<RequestListener> {
   return {
     value: (_req, res) => {
       res.writeHead(200, headers)
+      res.end(page)
+    },
+    close: async () => {},
+  }
+}
+
+/** How long a brisk hit of the benchmark keeps an entry (`CACHE_TTL`), in seconds. */
+const HIT_TTL_SECONDS = 600
+
+/**
+ * node:http writing the bytes a brisk cache hit writes: the page with the same five header
+ * fields (Content-Type, Content-Length, ETag, Age, Cache-Status), Age and the Cache-Status ttl
+ * formatted per response as the hit does. The reference of the front-mode "≥ 0.9× raw writing
+ * the same bytes" targets; `buildRawNode` writes two fields, 86 bytes fewer per response.
+ */
+export function buildRawHit(): Built<RequestListener> {
+  const page = prebuiltFrontPage()
+  // The strong validator brisk's cache gives a body without one (the `etag` package's format).
+  const etag = `"${page.length.toString(16)}-${createHash('sha1').update(page).digest('base64').slice(0, 27)}"`
+  const storedAt = Date.now()
+  return {
+    value: (_req, res) => {
+      const age = Math.floor((Date.now() - storedAt) / 1000)
+      res.writeHead(200, {
+        'content-type': HTML,
+        'content-length': page.length,
+        etag,
+        age: String(age),
+        'cache-status': `brisk; hit; ttl=${HIT_TTL_SECONDS - age}`,
+      })
       res.end(page)
     },
     close: async () => {},

@@ -152,8 +152,15 @@ function cacheHits(framework: 'koa3' | 'express5' | 'express4'): HttpScenario {
     : variant('apicache', 'apicache (memory)', framework, 'page', 'apicache')
   const reference = koa ? 'prebuilt' : 'ceiling'
   const variants: HttpVariant[] = [
-    // The reference for front mode, measured in the same run: node:http writing the page bytes.
+    // The references for front mode, measured in the same run: node:http writing the page's
+    // bytes with two header fields, and writing exactly what a hit writes (five fields).
     variant('node-raw', 'raw write of the page bytes', 'node', 'raw'),
+    variant(
+      'node-raw-hit',
+      "raw write of a hit's bytes (the page and the hit's five header fields)",
+      'node',
+      'raw-hit',
+    ),
     variant('prebuilt', 'route sends prebuilt page (bare)', framework, 'prebuilt'),
     variant('ceiling', 'first middleware writes prebuilt Buffer', framework, 'ceiling'),
     variant('brisk-memory', 'brisk cache, memory store', framework, 'page', 'brisk-cache-memory'),
@@ -308,6 +315,16 @@ function rateLimits(framework: 'koa3' | 'express5'): HttpScenario {
       small('none', '1 KB route, no limiter', 'none'),
       small('brisk-memory', 'brisk rateLimit, memory store', 'brisk-ratelimit-memory'),
       small('brisk-redis', 'brisk rateLimit, Redis store', 'brisk-ratelimit-redis'),
+      small(
+        'brisk-memory-noheaders',
+        'brisk rateLimit, memory store, headers: false (the limiter without its fields)',
+        'brisk-ratelimit-memory-noheaders',
+      ),
+      small(
+        'static-fields',
+        'no limiter, a middleware setting the same two RateLimit fields as constants (what the fields cost)',
+        'ratelimit-fields-static',
+      ),
       ...(koa
         ? [
             small('koa-ratelimit-memory', 'koa-ratelimit, memory driver', 'koa-ratelimit-memory'),

@@ -10,6 +10,8 @@ export type Framework = 'node' | 'koa3' | 'express5' | 'express4'
 export type AppKind =
   /** raw node:http writing the prebuilt page's bytes (node only) */
   | 'raw'
+  /** raw node:http writing what a brisk hit writes: the page and the same five header fields (node only) */
+  | 'raw-hit'
   /** a route sending the page's bytes built once: the framework's bare cost */
   | 'prebuilt'
   /** a first middleware writing the prebuilt Buffer: the framework's middleware ceiling */
@@ -39,6 +41,8 @@ export type Layer =
   | 'express-etag'
   | 'brisk-ratelimit-memory'
   | 'brisk-ratelimit-redis'
+  | 'brisk-ratelimit-memory-noheaders'
+  | 'ratelimit-fields-static'
   | 'express-rate-limit'
   | 'express-rate-limit-redis'
   | 'rlf-memory'

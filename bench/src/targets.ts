@@ -206,18 +206,20 @@ function targetList(results: readonly ScenarioResult[]): Target[] {
       met: atLeast(2.5),
     },
     {
-      target: 'Express 5 front-mode hits ≥ 0.9× raw node:http writing the same bytes',
-      measure: versus('cache-hits-express5', 'brisk-front', ['node-raw']),
+      target:
+        "Express 5 front-mode hits ≥ 0.9× raw node:http writing the same bytes (a hit's five header fields)",
+      measure: versus('cache-hits-express5', 'brisk-front', ['node-raw-hit']),
       met: atLeast(0.9),
     },
     {
-      target: 'Express 4 front-mode hits ≥ 0.9× raw node:http writing the same bytes',
-      measure: versus('cache-hits-express4', 'brisk-front', ['node-raw']),
+      target:
+        "Express 4 front-mode hits ≥ 0.9× raw node:http writing the same bytes (a hit's five header fields)",
+      measure: versus('cache-hits-express4', 'brisk-front', ['node-raw-hit']),
       met: atLeast(0.9),
     },
     {
-      target: 'Koa front-mode hits ≥ 0.9× raw node:http writing the same bytes',
-      measure: versus('cache-hits-koa3', 'brisk-front', ['node-raw']),
+      target: "Koa front-mode hits ≥ 0.9× raw node:http writing the same bytes (a hit's five header fields)",
+      measure: versus('cache-hits-koa3', 'brisk-front', ['node-raw-hit']),
       met: atLeast(0.9),
     },
     {

@@ -69,6 +69,14 @@ describe('benchmark servers', () => {
       }
       if (variant.server.app === 'small')
         expect(Number(second.headers['content-length'])).toBeGreaterThan(1000)
+      // brisk's limiters send the RateLimit fields unless told not to; the static-fields
+      // variant sends the same fields without a limiter.
+      if (/^brisk-ratelimit|^ratelimit-fields/.test(layer)) {
+        const sendsFields = !layer.endsWith('-noheaders')
+        expect(second.headers['ratelimit-policy'] !== undefined).toBe(sendsFields)
+        expect(second.headers['ratelimit'] !== undefined).toBe(sendsFields)
+        if (sendsFields) expect(second.headers['ratelimit']).toMatch(/^"default";r=\d+;t=\d+$/)
+      }
       if (
         variant.server.app === 'page' ||
         variant.server.app === 'prebuilt' ||
