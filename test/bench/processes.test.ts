@@ -8,6 +8,11 @@ import type { LoadResult } from '../../bench/src/protocol.js'
 
 const children: ChildProcess[] = []
 
+// The harness runs brisk from its builds; these tests check the processes' protocol, not speed,
+// so their servers load brisk from its sources like the rest of the suite (a fresh clone has no
+// build before `npm test`).
+const FROM_SOURCES = ['--conditions=brisk-source']
+
 afterEach(async () => {
   await Promise.all(children.splice(0).map((child) => stopChild(child, undefined)))
 })
@@ -15,7 +20,7 @@ afterEach(async () => {
 describe('the server and load processes', () => {
   it('measure a server on 127.0.0.1 through their IPC protocol, pinned where taskset works', async () => {
     const pinned = tasksetWorks()
-    const server = startChild('./server-process.ts', pinned ? 0 : undefined)
+    const server = startChild('./server-process.ts', pinned ? 0 : undefined, FROM_SOURCES)
     const load = startChild('./load-process.ts', pinned ? 1 : undefined)
     children.push(server, load)
 
@@ -75,7 +80,7 @@ describe('the server and load processes', () => {
   })
 
   it('report a server that cannot be built', async () => {
-    const server = startChild('./server-process.ts', undefined)
+    const server = startChild('./server-process.ts', undefined, FROM_SOURCES)
     children.push(server)
     const reply = await ask<ServerReply>(
       server,
