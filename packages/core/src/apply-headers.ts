@@ -8,11 +8,19 @@ import type { BriskHeaders } from './exchange.js'
  * the common pass-through pays for a comparison per header rather than a re-validation.
  */
 export function applyHeaders(res: ServerResponse, headers: BriskHeaders): void {
-  for (const name of res.getHeaderNames()) {
-    if (headers[name] === undefined && !isAdmittedField(res, name)) res.removeHeader(name)
-  }
+  removeHeadersNotIn(res, headers)
   for (const name in headers) {
     const value = headers[name]
     if (value !== undefined && res.getHeader(name) !== value) res.setHeader(name, value)
+  }
+}
+
+/**
+ * Removes from the response the fields `headers` does not have, except those an admission set
+ * for this client (its RateLimit fields stay on whatever answer is written).
+ */
+export function removeHeadersNotIn(res: ServerResponse, headers: BriskHeaders): void {
+  for (const name of res.getHeaderNames()) {
+    if (headers[name] === undefined && !isAdmittedField(res, name)) res.removeHeader(name)
   }
 }

@@ -1,7 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import { isAdmittedField } from './admitted-fields.js'
-import { applyHeaders } from './apply-headers.js'
+import { applyHeaders, removeHeadersNotIn } from './apply-headers.js'
 import type { BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
 import { headSent, type ResponseWriter } from './response-writer.js'
@@ -59,11 +58,7 @@ export function writeResponse(
 function sendAnswer(res: ServerResponse, response: BriskResponse): Promise<void> {
   if (res.destroyed || headSent(res)) return send(res, response, res as unknown as ResponseWriter)
   const headers = response.headers
-  const held = res.getHeaderNames()
-  for (let i = 0; i < held.length; i++) {
-    const name = held[i] as string
-    if (headers[name] === undefined && !isAdmittedField(res, name)) res.removeHeader(name)
-  }
+  removeHeadersNotIn(res, headers)
   const setHeader = res.setHeader
   for (const name in headers) {
     const value = headers[name]
