@@ -76,6 +76,7 @@ export function setAdmissionHeaders(
 ): void {
   if (headers === undefined) return
   for (const name in headers) {
+    markAdmitted(res, name)
     const value = headers[name]
     if (value === undefined) continue
     // A second limiter (a global one, then a route's) adds its members to the lists the first
@@ -84,7 +85,6 @@ export function setAdmissionHeaders(
     if (LIST_FIELDS.has(name)) res.appendHeader(name, value)
     else res.setHeader(name, value)
   }
-  markAdmitted(res, Object.keys(headers))
 }
 
 /**

@@ -20,18 +20,15 @@ const CLIENT_FIELDS: ReadonlySet<string> = new Set([
 
 const admitted = new WeakMap<object, Set<string>>()
 
-/** Records that `names` (lower-case) were set on `res` by an admission. */
-export function markAdmitted(res: object, names: Iterable<string>): void {
-  let set: Set<string> | undefined
-  for (const name of names) {
-    if (CLIENT_FIELDS.has(name)) continue
-    set ??= admitted.get(res)
-    if (set === undefined) {
-      set = new Set()
-      admitted.set(res, set)
-    }
-    set.add(name)
+/** Records that `name` (lower-case) was set on `res` by an admission. */
+export function markAdmitted(res: object, name: string): void {
+  if (CLIENT_FIELDS.has(name)) return
+  let set = admitted.get(res)
+  if (set === undefined) {
+    set = new Set()
+    admitted.set(res, set)
   }
+  set.add(name)
 }
 
 /** Whether `name` (lower-case) on `res` belongs to the client rather than the representation. */
