@@ -9,7 +9,7 @@ import {
 } from '@brisk/ratelimit'
 import { createStack, type StackOptions } from '@brisk/stack'
 import { Redis } from 'ioredis'
-import type { ServerSpec } from './server-spec.js'
+import { CACHE_TTL_SECONDS, type ServerSpec } from './server-spec.js'
 
 /** A middleware and what must be closed with the server. */
 export interface Built<T> {
@@ -31,8 +31,7 @@ export const STATIC_RATELIMIT_FIELDS: readonly (readonly [string, string])[] = [
   ['RateLimit', '"default";r=999999999;t=60'],
 ]
 
-/** Entries live longer than any run, so every measured request after the warm-up is a hit. */
-const CACHE_TTL = '10m'
+const CACHE_TTL = `${CACHE_TTL_SECONDS}s`
 
 /** The brisk middleware for a spec's layer, or undefined when the layer is not brisk's. */
 export async function briskLayer(spec: ServerSpec): Promise<Built<BriskMiddleware> | undefined> {

@@ -6,10 +6,10 @@ import type { ServerSpec } from './server-spec.js'
 export async function buildServer(spec: ServerSpec): Promise<Built<RequestListener>> {
   if (spec.app === 'blog') return (await import('./blog-app.js')).buildBlog(spec)
   switch (spec.framework) {
-    case 'node':
-      return spec.app === 'raw-hit'
-        ? (await import('./node-app.js')).buildRawHit()
-        : (await import('./node-app.js')).buildRawNode()
+    case 'node': {
+      const node = await import('./node-app.js')
+      return spec.app === 'raw-hit' ? node.buildRawHit() : node.buildRawNode()
+    }
     case 'koa3':
       return (await import('./koa-app.js')).buildKoa(spec)
     case 'express5':

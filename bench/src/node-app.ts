@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { RequestListener } from 'node:http'
 import type { Built } from './brisk-layers.js'
 import { HTML, prebuiltFrontPage } from './page.js'
+import { CACHE_TTL_SECONDS } from './server-spec.js'
 
 /** The ceiling of ceilings: node:http writing the page's bytes, nothing else. */
 export function buildRawNode(): Built<RequestListener> {
@@ -15,9 +16,6 @@ export function buildRawNode(): Built<RequestListener> {
     close: async () => {},
   }
 }
-
-/** How long a brisk hit of the benchmark keeps an entry (`CACHE_TTL`), in seconds. */
-const HIT_TTL_SECONDS = 600
 
 /**
  * node:http writing the bytes a brisk cache hit writes: the page with the same five header
@@ -38,7 +36,7 @@ export function buildRawHit(): Built<RequestListener> {
         'content-length': page.length,
         etag,
         age: String(age),
-        'cache-status': `brisk; hit; ttl=${HIT_TTL_SECONDS - age}`,
+        'cache-status': `brisk; hit; ttl=${CACHE_TTL_SECONDS - age}`,
       })
       res.end(page)
     },

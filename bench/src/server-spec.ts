@@ -69,3 +69,10 @@ export interface ServerSpec {
 export function usesRedis(spec: ServerSpec): boolean {
   return spec.layer !== undefined && /redis|tiered/.test(spec.layer)
 }
+
+/**
+ * How long brisk's cache keeps the benchmark's entries: longer than any run, so every measured
+ * request after the warm-up is a hit (and the raw listener writing a hit's bytes formats the
+ * same ttl).
+ */
+export const CACHE_TTL_SECONDS = 600
