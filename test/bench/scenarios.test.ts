@@ -47,9 +47,9 @@ describe('the scenario list', () => {
         expect(variant.server?.mount).toBe('front')
       }
       if (scenario.name.startsWith('cache-hits-')) {
-        expect(scenario.variants.some((v) => v.id === 'node-raw' && v.server?.framework === 'node')).toBe(
-          true,
-        )
+        for (const id of ['node-raw', 'node-raw-hit']) {
+          expect(scenario.variants.some((v) => v.id === id && v.server?.framework === 'node')).toBe(true)
+        }
       }
     }
   })

@@ -89,6 +89,35 @@ describe('benchmark servers', () => {
     })
   })
 
+  // The front-mode targets compare a hit with raw node:http "writing the same bytes": the raw
+  // listener must send the fields a front hit sends, with values of the same length.
+  it.each(['koa3', 'express5', 'express4'] as const)(
+    'node-raw-hit writes the header fields and body of a %s front-mode hit',
+    async (framework) => {
+      const hitOf = async (spec: ServerSpec): Promise<request.Response> => {
+        let second: request.Response | undefined
+        await withServer(spec, async (listener) => {
+          await request(listener).get('/')
+          second = await request(listener).get('/')
+        })
+        return second!
+      }
+      const front = await hitOf({ framework, app: 'page', layer: 'brisk-cache-memory', mount: 'front' })
+      const raw = await hitOf({ framework: 'node', app: 'raw-hit' })
+      expect(front.headers['cache-status']).toMatch(/^brisk; hit; ttl=\d+$/)
+      const fields = (res: request.Response): string[] =>
+        Object.keys(res.headers).filter((name) => !['date', 'connection', 'keep-alive'].includes(name))
+      expect(fields(raw).sort()).toEqual(fields(front).sort())
+      for (const name of fields(front)) {
+        if (name === 'age' || name === 'cache-status') continue
+        expect(raw.headers[name]!.length).toBe(front.headers[name]!.length)
+      }
+      expect(raw.headers['content-type']).toBe(front.headers['content-type'])
+      expect(raw.text.length).toBeGreaterThan(40_000)
+      expect(raw.text).toBe(front.text)
+    },
+  )
+
   it('leaves no key of its own in Redis once cleaned', async () => {
     await deletePrefix(redisUrl(), prefix)
     const { Redis } = await import('ioredis')
