@@ -4,6 +4,8 @@ export interface BenchArgs {
   quick: boolean
   /** Run only these scenarios (by name); empty: all (or the quick subset). */
   only: string[]
+  /** Keep only these variants (by id) in every selected scenario, plus its reference; empty: all. */
+  variants: string[]
   /** Seconds of each measured run. */
   duration: number
   /** Seconds of warm-up per variant before the measured rounds. */
@@ -26,7 +28,7 @@ export class BenchArgsError extends Error {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--only <scenario>]... [--duration <s>] [--warmup <s>] ' +
+  'usage: npm run bench -- [--quick] [--only <scenario>]... [--variants <id>]... [--duration <s>] [--warmup <s>] ' +
   '[--repeats <n>] [--connections <n>] [--out <dir>] [--list]'
 
 /** Parses the arguments after `npm run bench --`; throws a BenchArgsError with the usage on bad input. */
@@ -35,6 +37,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let list = false
   let outDir: string | undefined
   const only: string[] = []
+  const variants: string[] = []
   const numbers: Partial<Record<'duration' | 'warmup' | 'repeats' | 'connections', number>> = {}
   const limits = {
     duration: [1, 600],
@@ -67,6 +70,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
             .filter((name) => name !== ''),
         )
         break
+      case '--variants':
+        variants.push(
+          ...value()
+            .split(',')
+            .filter((id) => id !== ''),
+        )
+        break
       case '--out':
         outDir = value()
         break
@@ -92,6 +102,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   return {
     quick,
     only,
+    variants,
     list,
     outDir,
     duration: numbers.duration ?? defaults.duration,

@@ -22,6 +22,7 @@ import { renderSvg } from './report-svg.js'
 import type { BenchReport, CpuFigures, RoundCpu, ScenarioResult, VariantResult } from './results.js'
 import {
   allScenarios,
+  keepVariants,
   selectScenarios,
   type DataCacheScenario,
   type HttpScenario,
@@ -461,7 +462,7 @@ async function main(): Promise<void> {
     for (const scenario of all) log(`${scenario.name.padEnd(22)} ${scenario.title}`)
     return
   }
-  const scenarios = selectScenarios(all, args.only, args.quick)
+  const scenarios = keepVariants(selectScenarios(all, args.only, args.quick), args.variants)
   const pinned = tasksetWorks()
   const url = redisUrl()
   const redis = { url, up: await redisAnswers(url) }

@@ -452,3 +452,23 @@ export function selectScenarios(
   }
   return picked
 }
+
+/**
+ * Every scenario trimmed to the named variants and its reference (ratios divide by it), so a
+ * verdict can be measured again with more rounds on only what it compares. Empty: unchanged. An
+ * id that no selected scenario has is an error listing the ids there are.
+ */
+export function keepVariants(scenarios: readonly Scenario[], ids: readonly string[]): Scenario[] {
+  if (ids.length === 0) return [...scenarios]
+  const known = new Set(scenarios.flatMap((scenario) => scenario.variants.map((v) => v.id)))
+  const unknown = ids.filter((id) => !known.has(id))
+  if (unknown.length > 0) {
+    throw new Error(`unknown variant ${unknown.join(', ')}; known here: ${[...known].join(', ')}`)
+  }
+  const keep = (id: string, reference: string): boolean => id === reference || ids.includes(id)
+  return scenarios.map((scenario) =>
+    scenario.kind === 'http'
+      ? { ...scenario, variants: scenario.variants.filter((v) => keep(v.id, scenario.reference)) }
+      : { ...scenario, variants: scenario.variants.filter((v) => keep(v.id, scenario.reference)) },
+  )
+}

@@ -6,6 +6,7 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs([])).toEqual({
       quick: false,
       only: [],
+      variants: [],
       list: false,
       outDir: undefined,
       ...FULL_DEFAULTS,
@@ -20,6 +21,10 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['--only', 'a', '--only=b,c']).only).toEqual(['a', 'b', 'c'])
   })
 
+  it('collects --variants like --only', () => {
+    expect(parseBenchArgs(['--variants', 'a,b', '--variants=c']).variants).toEqual(['a', 'b', 'c'])
+  })
+
   it('lets explicit numbers override the quick defaults', () => {
     expect(parseBenchArgs(['--quick', '--duration', '3', '--repeats=4', '--warmup', '0'])).toMatchObject({
       duration: 3,
@@ -32,6 +37,7 @@ describe('parseBenchArgs', () => {
     [['--fast'], 'unknown argument "--fast"'],
     [['--only'], '--only needs a value'],
     [['--only='], '--only needs a value'],
+    [['--variants'], '--variants needs a value'],
     [['--duration', 'ten'], '--duration ten: expected a whole number from 1 to 600'],
     [['--duration', '0'], '--duration 0'],
     [['--repeats', '2'], '--repeats 2: expected a whole number from 3 to 50'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { QUICK_DEFAULTS, parseBenchArgs } from '../../bench/src/args.js'
 import { estimateSeconds } from '../../bench/src/run.js'
-import { allScenarios, selectScenarios, type HttpScenario } from '../../bench/src/scenarios.js'
+import { allScenarios, keepVariants, selectScenarios, type HttpScenario } from '../../bench/src/scenarios.js'
 
 const all = allScenarios()
 const http = all.filter((scenario): scenario is HttpScenario => scenario.kind === 'http')
@@ -93,5 +93,24 @@ describe('selectScenarios', () => {
     for (const scenario of quick) expect(scenario.variants.map((v) => v.id)).toEqual(scenario.quick)
     const seconds = estimateSeconds(quick, { ...parseBenchArgs(['--quick']), ...QUICK_DEFAULTS })
     expect(seconds).toBeLessThanOrEqual(70)
+  })
+})
+
+describe('keepVariants', () => {
+  const limits = selectScenarios(all, ['ratelimit-koa3', 'ratelimit-express5'], false)
+
+  it('keeps every variant when none is named', () => {
+    expect(keepVariants(limits, [])).toEqual(limits)
+  })
+
+  it('keeps the named variants and the reference of each scenario, in report order', () => {
+    const kept = keepVariants(limits, ['static-fields', 'brisk-memory'])
+    for (const scenario of kept) {
+      expect(scenario.variants.map((v) => v.id)).toEqual(['none', 'brisk-memory', 'static-fields'])
+    }
+  })
+
+  it('refuses an id no selected scenario has and lists the ids there are', () => {
+    expect(() => keepVariants(limits, ['koa-cash'])).toThrow(/unknown variant koa-cash; known here: none, /)
   })
 })
