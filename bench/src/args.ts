@@ -1,6 +1,6 @@
 /** The command line of `npm run bench`. */
 export interface BenchArgs {
-  /** The ~1-minute subset with short runs. */
+  /** The ~2-minute subset with short runs (each round starts its servers afresh). */
   quick: boolean
   /** Run only these scenarios (by name); empty: all (or the quick subset). */
   only: string[]
@@ -8,7 +8,7 @@ export interface BenchArgs {
   variants: string[]
   /** Seconds of each measured run. */
   duration: number
-  /** Seconds of warm-up per variant before the measured rounds. */
+  /** Seconds of warm-up per variant before each measured round (once for a scenario kept in one process). */
   warmup: number
   /** Measured rounds; each round runs every variant once, interleaved (A B A B …). */
   repeats: number

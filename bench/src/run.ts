@@ -60,13 +60,14 @@ function log(message: string): void {
 
 /** Seconds a selection will take, servers' start-up aside. */
 export function estimateSeconds(scenarios: readonly Scenario[], args: BenchArgs): number {
-  const perVariant = args.warmup + args.repeats * args.duration
   return scenarios.reduce((sum, scenario) => {
-    const measured =
-      scenario.kind === 'http'
-        ? scenario.variants.filter((v) => v.skip === undefined).length
-        : scenario.variants.length
-    return sum + measured * perVariant
+    if (scenario.kind === 'data-cache') {
+      return sum + scenario.variants.length * (args.warmup + args.repeats * args.duration)
+    }
+    const measured = scenario.variants.filter((v) => v.skip === undefined).length
+    // Fresh processes per round are warmed up per round.
+    const warmUps = scenario.oneProcess === undefined ? args.repeats : 1
+    return sum + measured * (warmUps * args.warmup + args.repeats * args.duration)
   }, 0)
 }
 
@@ -228,61 +229,107 @@ export function problemsOf(rounds: readonly LoadResult[], expectStatus: number):
 async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<ScenarioResult> {
   const { args } = ctx
   const results = new Map<string, VariantResult>()
-  const running: RunningServer[] = []
-  const starts = scenario.variants.map(async (variant) => {
+  const specs = new Map<HttpVariant, ServerSpec>()
+  for (const variant of scenario.variants) {
     const base: VariantResult = { id: variant.id, label: variant.label, rounds: [], problems: [] }
     results.set(variant.id, base)
     if (variant.skip !== undefined || variant.server === undefined) {
       base.notMeasured = variant.skip ?? 'no server'
-      return
+      continue
     }
     const spec: ServerSpec = { ...variant.server }
     if (usesRedis(spec)) {
       if (!ctx.redis.up) {
         base.notMeasured = `Redis not reachable at ${ctx.redis.url}`
-        return
+        continue
       }
       spec.redis = { url: ctx.redis.url, prefix: `${ctx.runPrefix}${scenario.name}:${variant.id}:` }
     }
-    try {
-      running.push(await startServer(ctx, variant, spec))
-    } catch (error) {
-      base.notMeasured = `server failed to start: ${error instanceof Error ? error.message : String(error)}`
-    }
-  })
-  await Promise.all(starts)
-  // Report order is the scenario's, whatever order the servers came up in.
-  running.sort((a, b) => scenario.variants.indexOf(a.variant) - scenario.variants.indexOf(b.variant))
-  const rounds = new Map<string, LoadResult[]>(running.map((server) => [server.variant.id, []]))
-  const cpuRounds = new Map<string, RoundCpu[]>(running.map((server) => [server.variant.id, []]))
-  const before = new Map<string, ServerStats>()
-  const after = new Map<string, ServerStats>()
-  const failed = new Set<string>()
+    specs.set(variant, spec)
+  }
+  const rounds = new Map<string, LoadResult[]>()
+  const cpuRounds = new Map<string, RoundCpu[]>()
+  /** Per variant, the counters summed over its processes before and after their measured rounds. */
+  const counted = new Map<string, { before: Record<string, number>; after: Record<string, number> }>()
+  /** Per variant, its last process: how it started and where it ended. */
+  const last = new Map<string, { started: ServerStats; after: ServerStats }>()
+  const measuring = (variant: HttpVariant): boolean => results.get(variant.id)!.notMeasured === undefined
   const attempt = async (server: RunningServer, action: () => Promise<void>): Promise<void> => {
-    if (failed.has(server.variant.id)) return
+    if (!measuring(server.variant)) return
     try {
       await action()
     } catch (error) {
-      failed.add(server.variant.id)
       results.get(server.variant.id)!.notMeasured =
         `load failed: ${error instanceof Error ? error.message : String(error)}`
     }
   }
-  try {
+  const startAll = async (): Promise<RunningServer[]> => {
+    const running: RunningServer[] = []
+    await Promise.all(
+      [...specs].map(async ([variant, spec]) => {
+        if (!measuring(variant)) return
+        try {
+          running.push(await startServer(ctx, variant, spec))
+        } catch (error) {
+          results.get(variant.id)!.notMeasured =
+            `server failed to start: ${error instanceof Error ? error.message : String(error)}`
+        }
+      }),
+    )
+    // Report order is the scenario's, whatever order the servers came up in.
+    return running.sort((a, b) => scenario.variants.indexOf(a.variant) - scenario.variants.indexOf(b.variant))
+  }
+  const warmUp = async (running: readonly RunningServer[]): Promise<Map<string, ServerStats>> => {
+    const warmed = new Map<string, ServerStats>()
     for (const server of running) {
-      log(`  warm-up ${server.variant.id}`)
+      log(`  warm-up ${server.variant.id} (server pid ${server.child.pid})`)
       await attempt(server, async () => {
         if (args.warmup > 0) await runLoad(ctx, jobFor(scenario, server, args.warmup, args.connections))
-        before.set(server.variant.id, await serverStats(server))
+        warmed.set(server.variant.id, await serverStats(server))
       })
     }
+    return warmed
+  }
+  const finish = async (
+    running: readonly RunningServer[],
+    warmed: Map<string, ServerStats>,
+  ): Promise<void> => {
+    for (const server of running) {
+      await attempt(server, async () => {
+        const end = await serverStats(server)
+        const start = warmed.get(server.variant.id)!
+        const sums = counted.get(server.variant.id) ?? { before: {}, after: {} }
+        for (const [name, value] of Object.entries(start.counters))
+          sums.before[name] = (sums.before[name] ?? 0) + value
+        for (const [name, value] of Object.entries(end.counters))
+          sums.after[name] = (sums.after[name] ?? 0) + value
+        counted.set(server.variant.id, sums)
+        last.set(server.variant.id, { started: server.started, after: end })
+      })
+    }
+  }
+  const stopAll = (running: readonly RunningServer[]): Promise<unknown> =>
+    Promise.all(running.map((server) => stopChild(server.child, { type: 'stop' } satisfies ServerCommand)))
+
+  // A process's speed depends on more than its code (where V8 optimised what, where its heap
+  // landed): the same limiter measured 31.5 to 39.5 µs/response in four processes. So each round
+  // starts its own processes, and the median over rounds is also a median over processes, unless
+  // the scenario measures state that builds up across rounds.
+  const fresh = scenario.oneProcess === undefined
+  let running: RunningServer[] = []
+  let warmed = new Map<string, ServerStats>()
+  try {
     for (let round = 1; round <= args.repeats; round++) {
+      if (fresh || round === 1) {
+        running = await startAll()
+        warmed = await warmUp(running)
+      }
       for (const server of running) {
         await attempt(server, async () => {
           const job = jobFor(scenario, server, args.duration, args.connections)
           const { result, cpu } = await measuredRound(ctx, server, job)
-          rounds.get(server.variant.id)!.push(result)
-          cpuRounds.get(server.variant.id)!.push(cpu)
+          rounds.set(server.variant.id, [...(rounds.get(server.variant.id) ?? []), result])
+          cpuRounds.set(server.variant.id, [...(cpuRounds.get(server.variant.id) ?? []), cpu])
           const percent = (part: number, whole: number): string => `${Math.round((100 * part) / whole)}%`
           log(
             `  round ${round}/${args.repeats} ${server.variant.id}: ${Math.round(result.requestsPerSecond)} req/s, ` +
@@ -291,47 +338,49 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
           )
         })
       }
+      if (fresh || round === args.repeats) {
+        await finish(running, warmed)
+        const stopping = running
+        running = []
+        await stopAll(stopping)
+      }
     }
-    for (const server of running)
-      await attempt(server, async () => void after.set(server.variant.id, await serverStats(server)))
   } finally {
-    await Promise.all(
-      running.map((server) => stopChild(server.child, { type: 'stop' } satisfies ServerCommand)),
-    )
+    await stopAll(running)
   }
 
-  for (const server of running) {
-    const result = results.get(server.variant.id)!
-    const measured = rounds.get(server.variant.id)!
+  for (const variant of specs.keys()) {
+    const result = results.get(variant.id)!
+    const measured = rounds.get(variant.id) ?? []
     if (result.notMeasured !== undefined || measured.length === 0) continue
-    const expectStatus = { ...scenario.load, ...server.variant.load }.expectStatus
-    const last = measured[measured.length - 1]!
+    const expectStatus = { ...scenario.load, ...variant.load }.expectStatus
+    const final = measured[measured.length - 1]!
     result.rounds = measured.map((r) => r.requestsPerSecond)
     result.perSecond = median(result.rounds)
     result.latencyP50 = median(measured.map((r) => r.latencyP50))
     result.latencyP99 = median(measured.map((r) => r.latencyP99))
     result.bytesPerResponse = median(measured.map((r) => r.bytesPerResponse))
-    result.bodyBytes = last.preflight.bodyBytes
-    result.status = last.preflight.status
-    if (last.preflight.contentEncoding !== undefined) result.contentEncoding = last.preflight.contentEncoding
-    if (last.preflight.cacheStatus !== undefined) result.cacheStatus = last.preflight.cacheStatus
+    result.bodyBytes = final.preflight.bodyBytes
+    result.status = final.preflight.status
+    if (final.preflight.contentEncoding !== undefined)
+      result.contentEncoding = final.preflight.contentEncoding
+    if (final.preflight.cacheStatus !== undefined) result.cacheStatus = final.preflight.cacheStatus
     result.problems = problemsOf(measured, expectStatus)
-    const cpu = cpuFigures(cpuRounds.get(server.variant.id)!)
+    const cpu = cpuFigures(cpuRounds.get(variant.id)!)
     if (cpu !== undefined) result.cpu = cpu
-    const start = before.get(server.variant.id)
-    const end = after.get(server.variant.id)
-    if (start !== undefined && end !== undefined) {
-      const hits = hitRatio(start.counters, end.counters)
-      if (hits !== undefined) result.hitRatio = hits
-      const bound = server.variant.server?.storeMaxSize
-      if (bound !== undefined) {
-        const live = (stats: ServerStats): number => stats.heapUsed + stats.external
-        result.memory = {
-          rssGrowth: end.rss - server.started.rss,
-          liveGrowth: live(end) - live(server.started),
-          storeBytes: end.gauges.storeBytes ?? 0,
-          storeBound: parseSize(bound, 'storeMaxSize'),
-        }
+    const sums = counted.get(variant.id)
+    const hits = sums === undefined ? undefined : hitRatio(sums.before, sums.after)
+    if (hits !== undefined) result.hitRatio = hits
+    const process = last.get(variant.id)
+    const bound = variant.server?.storeMaxSize
+    if (process !== undefined && bound !== undefined) {
+      const { started, after: end } = process
+      const live = (stats: ServerStats): number => stats.heapUsed + stats.external
+      result.memory = {
+        rssGrowth: end.rss - started.rss,
+        liveGrowth: live(end) - live(started),
+        storeBytes: end.gauges.storeBytes ?? 0,
+        storeBound: parseSize(bound, 'storeMaxSize'),
       }
     }
   }

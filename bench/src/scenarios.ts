@@ -33,6 +33,11 @@ export interface HttpScenario {
   variants: HttpVariant[]
   /** Variants run under `--quick`; the scenario is not in the quick subset when absent. */
   quick?: readonly string[]
+  /**
+   * Why each variant keeps one server process through all rounds. Absent: every round starts
+   * fresh processes (warmed up again), so the median over rounds is one over processes too.
+   */
+  oneProcess?: string
 }
 
 export interface DataCacheVariant {
@@ -378,6 +383,7 @@ function scale(): HttpScenario {
     reference: 'keys-1',
     load: PAGE,
     variants: [keys(1, '1'), keys(1000, '1k'), keys(100_000, '100k'), nostore],
+    oneProcess: 'the store fills to its bound over the rounds, and its RSS is what this measures',
   }
 }
 

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
 // The harness end to end on its smallest HTTP scenario (three variants, one-second rounds): the
-// rounds run the variants interleaved A B C A B C …, every variant gets each of its rounds, and
-// the three reports are written. Figures are not judged here; speed is the benchmark's business.
+// rounds run the variants interleaved A B C A B C …, each round on fresh server processes, every
+// variant gets each of its rounds, and the three reports are written. Figures are not judged here; speed is the benchmark's business.
 
 const RUN = fileURLToPath(new URL('../../bench/src/run.ts', import.meta.url))
 const outDirs: string[] = []
@@ -32,7 +32,7 @@ function runBench(args: readonly string[]): Promise<{ code: number | null; stdou
 }
 
 describe('the bench harness (bench/src/run.ts)', () => {
-  it('interleaves the variants round by round and writes the three reports', async () => {
+  it('interleaves the variants round by round, each round on fresh servers, and writes the three reports', async () => {
     const out = await mkdtemp(join(tmpdir(), 'brisk-bench-run-'))
     outDirs.push(out)
     const { code, stdout } = await runBench([
@@ -52,6 +52,11 @@ describe('the bench harness (bench/src/run.ts)', () => {
     const order = [...stdout.matchAll(/round (\d)\/3 ([\w-]+):/g)].map((m) => `${m[1]} ${m[2]}`)
     const variants = ['identity', 'brisk', 'koa-compress']
     expect(order).toEqual([1, 2, 3].flatMap((round) => variants.map((id) => `${round} ${id}`)))
+    const servers = [...stdout.matchAll(/warm-up ([\w-]+) \(server pid (\d+)\)/g)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    )
+    expect(servers).toHaveLength(9)
+    expect(new Set(servers).size).toBe(9)
 
     const report = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as {
       scenarios: { name: string; variants: { id: string; rounds: number[]; perSecond?: number }[] }[]

@@ -87,12 +87,12 @@ describe('selectScenarios', () => {
     )
   })
 
-  it('trims --quick to a subset whose load fits in about a minute', () => {
+  it('trims --quick to a subset whose load (start-ups aside) fits in 80 s', () => {
     const quick = selectScenarios(all, [], true)
     expect(quick.length).toBeGreaterThan(0)
     for (const scenario of quick) expect(scenario.variants.map((v) => v.id)).toEqual(scenario.quick)
     const seconds = estimateSeconds(quick, { ...parseBenchArgs(['--quick']), ...QUICK_DEFAULTS })
-    expect(seconds).toBeLessThanOrEqual(70)
+    expect(seconds).toBeLessThanOrEqual(80)
   })
 })
 
