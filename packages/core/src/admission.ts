@@ -71,6 +71,7 @@ export function setAdmissionHeaders(
   res: {
     setHeader(name: string, value: string | readonly string[]): unknown
     appendHeader(name: string, value: string | readonly string[]): unknown
+    hasHeader(name: string): boolean
   },
   headers: BriskHeaders | undefined,
 ): void {
@@ -81,8 +82,9 @@ export function setAdmissionHeaders(
     if (value === undefined) continue
     // A second limiter (a global one, then a route's) adds its members to the lists the first
     // one started, as another field line (RFC 9110 §5.3: the same as one line joined by commas),
-    // so the client learns of both, not only of whichever ran last.
-    if (LIST_FIELDS.has(name)) res.appendHeader(name, value)
+    // so the client learns of both, not only of whichever ran last. (Node's appendHeader on an
+    // absent field validates it and then calls setHeader, which validates it again.)
+    if (LIST_FIELDS.has(name) && res.hasHeader(name)) res.appendHeader(name, value)
     else res.setHeader(name, value)
   }
 }
