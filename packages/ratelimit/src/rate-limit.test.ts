@@ -245,6 +245,28 @@ describe('rateLimit', () => {
     expect(await statuses(limiter, [post, post, request()])).toEqual([200, 200, 429])
   })
 
+  it('sends no Retry-After for a request costing more than a refusing policy can ever hold', async () => {
+    const limiter = rateLimit({
+      policies: [
+        { limit: 10, window: '1m', name: 'minute' },
+        { limit: 5, window: '1s', algorithm: 'token-bucket', burst: 8, name: 'burst' },
+      ],
+      store: fixedClock(),
+      cost: (req) => Number(req.headers['x-cost']),
+    })
+    const costing = (units: number): BriskRequest => request('203.0.113.7', { 'x-cost': String(units) })
+    // Nine units fit no window of the burst policy (capacity 8): refused at once, nothing to wait for.
+    const never = await limiter(costing(9), app().next)
+    expect(never.status).toBe(429)
+    expect(never.headers['retry-after']).toBeUndefined()
+    expect(never.headers.ratelimit).toBeDefined()
+    // Eight units fit when the bucket is full; the next eight must wait for it to refill.
+    expect((await limiter(costing(8), app().next)).status).toBe(200)
+    const later = await limiter(costing(8), app().next)
+    expect(later.status).toBe(429)
+    expect(Number(later.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+  })
+
   it('charges 1 when the cost function returns something unusable', async () => {
     const limiter = rateLimit({ limit: 2, window: '1m', store: fixedClock(), cost: () => Number.NaN })
     expect(await statuses(limiter, [request(), request(), request()])).toEqual([200, 200, 429])

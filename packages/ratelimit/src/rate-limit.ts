@@ -129,9 +129,13 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
     return { headers }
   }
 
-  const refused = (req: BriskRequest, decision: Decision): Admission => {
+  const refused = (req: BriskRequest, decision: Decision, units: number): Admission => {
     metrics.inc('ratelimit.limited')
-    const headers: BriskHeaders = { 'retry-after': String(retryAfterSeconds(decision.outcomes)) }
+    // No wait lets through a request that costs more than a refusing policy can ever hold:
+    // a Retry-After would only invite the client to send it again (RFC 9110 §10.2.3: MAY).
+    const headers: BriskHeaders = exceedsCapacity(policies, decision, units)
+      ? {}
+      : { 'retry-after': String(retryAfterSeconds(decision.outcomes)) }
     decorate(headers, decision)
     return { response: refusal(req, 429, message, violatedPolicies(policies, decision), headers) }
   }
@@ -144,18 +148,18 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
       return { response: refusal(req, failureStatus, text, names, { 'retry-after': '1' }) }
     }
     if (insurance === undefined) return PASS
-    return settle(req, insurance.consumeSync(key, policies, units))
+    return settle(req, insurance.consumeSync(key, policies, units), units)
   }
 
-  const settle = (req: BriskRequest, decision: Decision): Admission =>
-    decision.allowed ? admitted(decision) : refused(req, decision)
+  const settle = (req: BriskRequest, decision: Decision, units: number): Admission =>
+    decision.allowed ? admitted(decision) : refused(req, decision, units)
 
   const consume = (req: BriskRequest, key: string): Admission | Promise<Admission> => {
     let units = typeof cost === 'number' ? cost : cost(req)
     if (!isCost(units)) units = 1
-    if (memory !== undefined) return settle(req, memory.consumeSync(key, policies, units))
+    if (memory !== undefined) return settle(req, memory.consumeSync(key, policies, units), units)
     return store.consume(key, policies, units).then(
-      (decision) => settle(req, decision),
+      (decision) => settle(req, decision, units),
       () => storeFailed(req, key, units),
     )
   }
@@ -215,6 +219,14 @@ function violatedPolicies(policies: readonly Policy[], decision: Decision): stri
     if (!decision.outcomes[i]!.allowed) violated.push(policies[i]!.name)
   }
   return violated
+}
+
+/** Whether a policy that refused the request could not hold its cost even when full. */
+function exceedsCapacity(policies: readonly Policy[], decision: Decision, units: number): boolean {
+  for (let i = 0; i < policies.length; i++) {
+    if (!decision.outcomes[i]!.allowed && units > policies[i]!.burst) return true
+  }
+  return false
 }
 
 function isCost(value: unknown): value is number {
