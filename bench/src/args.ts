@@ -56,6 +56,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       if (next === undefined || next === '') throw new BenchArgsError(`${flag} needs a value\n${USAGE}`)
       return next
     }
+    /** A comma-separated value, as the names in it. */
+    const names = (): string[] =>
+      value()
+        .split(',')
+        .filter((name) => name !== '')
     switch (flag) {
       case '--quick':
         quick = true
@@ -64,18 +69,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         list = true
         break
       case '--only':
-        only.push(
-          ...value()
-            .split(',')
-            .filter((name) => name !== ''),
-        )
+        only.push(...names())
         break
       case '--variants':
-        variants.push(
-          ...value()
-            .split(',')
-            .filter((id) => id !== ''),
-        )
+        variants.push(...names())
         break
       case '--out':
         outDir = value()

@@ -61,12 +61,12 @@ function log(message: string): void {
 /** Seconds a selection will take, servers' start-up aside. */
 export function estimateSeconds(scenarios: readonly Scenario[], args: BenchArgs): number {
   return scenarios.reduce((sum, scenario) => {
-    if (scenario.kind === 'data-cache') {
-      return sum + scenario.variants.length * (args.warmup + args.repeats * args.duration)
-    }
-    const measured = scenario.variants.filter((v) => v.skip === undefined).length
-    // Fresh processes per round are warmed up per round.
-    const warmUps = scenario.oneProcess === undefined ? args.repeats : 1
+    const http = scenario.kind === 'http'
+    const measured = http
+      ? scenario.variants.filter((v) => v.skip === undefined).length
+      : scenario.variants.length
+    // HTTP servers start afresh each round, so they warm up each round too.
+    const warmUps = http && scenario.oneProcess === undefined ? args.repeats : 1
     return sum + measured * (warmUps * args.warmup + args.repeats * args.duration)
   }, 0)
 }

@@ -452,11 +452,17 @@ export function selectScenarios(
   for (const scenario of all) {
     if (scenario.quick === undefined) continue
     const keep: readonly string[] = scenario.quick
-    if (scenario.kind === 'http')
-      picked.push({ ...scenario, variants: scenario.variants.filter((v) => keep.includes(v.id)) })
-    else picked.push({ ...scenario, variants: scenario.variants.filter((v) => keep.includes(v.id)) })
+    picked.push(withVariants(scenario, (id) => keep.includes(id)))
   }
   return picked
+}
+
+/** The scenario with only the variants whose id `keep` accepts, in their order. */
+function withVariants(scenario: Scenario, keep: (id: string) => boolean): Scenario {
+  // The same filter twice: each kind's variants have a type of their own.
+  return scenario.kind === 'http'
+    ? { ...scenario, variants: scenario.variants.filter((v) => keep(v.id)) }
+    : { ...scenario, variants: scenario.variants.filter((v) => keep(v.id)) }
 }
 
 /**
@@ -471,10 +477,7 @@ export function keepVariants(scenarios: readonly Scenario[], ids: readonly strin
   if (unknown.length > 0) {
     throw new Error(`unknown variant ${unknown.join(', ')}; known here: ${[...known].join(', ')}`)
   }
-  const keep = (id: string, reference: string): boolean => id === reference || ids.includes(id)
   return scenarios.map((scenario) =>
-    scenario.kind === 'http'
-      ? { ...scenario, variants: scenario.variants.filter((v) => keep(v.id, scenario.reference)) }
-      : { ...scenario, variants: scenario.variants.filter((v) => keep(v.id, scenario.reference)) },
+    withVariants(scenario, (id) => id === scenario.reference || ids.includes(id)),
   )
 }
