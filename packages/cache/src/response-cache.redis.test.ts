@@ -271,7 +271,16 @@ describe.runIf(runRedis)('cache() on redisStore (shared Redis, private prefix)',
       },
     })
     let bGets = 0
-    const a = cache({ store: tracked(storeA, () => {}, lockTaken), logger: false, clock })
+    // A's first request takes the lock too: only the refetch's lock says A is fetching v2.
+    const a = cache({
+      store: tracked(
+        storeA,
+        () => {},
+        () => void (version > 1 && lockTaken()),
+      ),
+      logger: false,
+      clock,
+    })
     // B's second read is its first look for A's answer: open A's app gate then, whatever B saw.
     const b = cache({
       store: tracked(
