@@ -3,6 +3,8 @@ import { Readable } from 'node:stream'
 import {
   copyHeaders,
   headerValue,
+  withAnswerNow,
+  type AnswerNow,
   type BriskHeaders,
   type BriskMiddleware,
   type BriskNext,
@@ -52,9 +54,23 @@ export interface ResponseCache extends BriskMiddleware {
 }
 
 /** What the primary key led to. */
-type Lookup =
-  | { kind: 'hit'; entry: PreparedResponse; storeKey: string; marker: VaryMeta | undefined }
-  | { kind: 'miss'; fwd: 'uri-miss' | 'vary-miss'; marker: VaryMeta | undefined }
+type Lookup = Hit | { kind: 'miss'; fwd: 'uri-miss' | 'vary-miss'; marker: VaryMeta | undefined }
+interface Hit {
+  kind: 'hit'
+  entry: PreparedResponse
+  storeKey: string
+  marker: VaryMeta | undefined
+}
+
+/** A GET or HEAD the cache may answer: its directives, whether it carries credentials, its key. */
+interface Entrance {
+  directives: RequestDirectives
+  authenticated: boolean
+  primaryKey: string
+}
+
+/** Why a GET or HEAD bypasses the cache (the Cache-Status `detail`). */
+type BypassDetail = 'no-store' | 'authorization' | 'session-cookie' | 'key'
 
 /** A stale entry being revalidated, and where it lives. */
 interface StaleEntry {
@@ -185,7 +201,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
    * The hit, when a store holding entries in this process has it (`peek`): a lookup without a
    * promise. Undefined sends the request through {@link lookup}, which also finds misses.
    */
-  const peekHit = (primaryKey: string, req: BriskRequest): Lookup | undefined => {
+  const peekHit = (primaryKey: string, req: BriskRequest): Hit | undefined => {
     const first = store.peek?.(primaryKey)
     if (first === undefined) return undefined
     const marker = asVaryMeta(first.meta)
@@ -739,6 +755,49 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     }
   }
 
+  /** Where a GET or HEAD stands before the store is asked: its key, or why it bypasses the cache. */
+  const enter = (req: BriskRequest): Entrance | BypassDetail => {
+    const directives = requestDirectives(req.headers)
+    if (directives.noStore) return 'no-store'
+    const authorization = req.headers.authorization !== undefined
+    const authenticated = authorization || hasSessionCookie(req.headers.cookie, o.sessionCookies)
+    if (authenticated && !o.shareAuthenticated) return authorization ? 'authorization' : 'session-cookie'
+    const primaryKey = keyOf(req)
+    if (primaryKey === undefined) return 'key'
+    return { directives, authenticated, primaryKey }
+  }
+
+  // Entrances worked out by answerNow for requests it left to the middleware, which runs next for
+  // the same request: a key function runs once per request, whichever path answers it.
+  const enteredBefore = new WeakMap<BriskRequest, Entrance | BypassDetail>()
+
+  /**
+   * The fresh hit of {@link middleware}, without a promise when the store holds its entries in
+   * this process (`peek`); `undefined` for everything else, which the middleware then handles.
+   */
+  const answerNow: AnswerNow = (req) => {
+    const method = req.method
+    if ((method !== 'GET' && method !== 'HEAD') || req.hints.refresh === true) return undefined
+    const entrance = enter(req)
+    if (typeof entrance !== 'string') {
+      const found = peekHit(entrance.primaryKey, req)
+      const entry = found?.entry
+      const now = clock.now()
+      const remaining = entry === undefined ? 0 : entry.freshUntil - now
+      if (
+        entry !== undefined &&
+        remaining > 0 &&
+        (!entrance.authenticated || entry.meta.shared) &&
+        !requestForbidsReuse(entrance.directives, entry.meta, remaining, now)
+      ) {
+        metrics.inc('cache.hit')
+        return serve(entry, req, { hit: true, ttl: remaining / 1000 }, now)
+      }
+    }
+    enteredBefore.set(req, entrance)
+    return undefined
+  }
+
   const middleware = async (
     req: BriskRequest,
     next: () => Promise<BriskResponse>,
@@ -753,16 +812,13 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       if (o.methods.has(method) && res.status >= 200 && res.status < 400) await invalidate(req, res)
       return res
     }
-    const directives = requestDirectives(req.headers)
-    if (directives.noStore) return bypass(next, 'no-store')
-    const authorization = req.headers.authorization !== undefined
-    const authenticated = authorization || hasSessionCookie(req.headers.cookie, o.sessionCookies)
-    if (authenticated && !o.shareAuthenticated)
-      return bypass(next, authorization ? 'authorization' : 'session-cookie')
-    const primaryKey = keyOf(req)
-    if (primaryKey === undefined) return bypass(next, 'key')
+    let entrance = enteredBefore.get(req)
+    if (entrance === undefined) entrance = enter(req)
+    else enteredBefore.delete(req)
+    if (typeof entrance === 'string') return bypass(next, entrance)
+    const { directives, authenticated, primaryKey } = entrance
 
-    let found = peekHit(primaryKey, req)
+    let found: Lookup | undefined = peekHit(primaryKey, req)
     if (found === undefined) {
       try {
         found = await lookup(primaryKey, req)
@@ -851,7 +907,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     await store.delete(key)
   }
 
-  return Object.assign(middleware, {
+  return Object.assign(withAnswerNow(middleware, answerNow), {
     purgeKey,
     async purgeUrl(url: string): Promise<void> {
       const key = keyOf(syntheticGet(url, undefined))

@@ -1,7 +1,15 @@
 import { Readable } from 'node:stream'
 import etag from 'etag'
 import request from 'supertest'
-import { BriskMetrics, BriskOptionError, type BriskHeaders, type BriskResponse } from '@brisk/core'
+import {
+  answerNowOf,
+  BriskMetrics,
+  BriskOptionError,
+  NOTHING_BELOW,
+  type BriskHeaders,
+  type BriskRequest,
+  type BriskResponse,
+} from '@brisk/core'
 import { describe, expect, it, vi } from 'vitest'
 import { conditional, type ConditionalOptions } from './conditional.js'
 import { generateEtag } from './generate-etag.js'
@@ -370,5 +378,38 @@ describe('conditional(): options', () => {
   ])('refuses %j at creation', (options, message) => {
     expect(() => conditional(options as unknown as ConditionalOptions)).toThrow(BriskOptionError)
     expect(() => conditional(options as unknown as ConditionalOptions)).toThrow(message)
+  })
+})
+
+describe('conditional(): synchronous answers from below (a cache hit in front mode)', () => {
+  const stored = (): BriskResponse => ({ status: 200, headers: { 'content-type': 'text/html' }, body: PAGE })
+  const requestWith = (headers: Record<string, string>, method = 'GET'): BriskRequest => ({
+    method,
+    url: '/',
+    headers,
+    clientAddress: '127.0.0.1',
+    hints: {},
+  })
+  const cases: Array<[string, BriskRequest]> = [
+    ['a plain GET gets the ETag', requestWith({})],
+    ['a matching If-None-Match gets a 304', requestWith({ 'if-none-match': PAGE_TAG })],
+    ['a failing If-Match gets a 412', requestWith({ 'if-match': '"other"' })],
+    ['OPTIONS is left untouched', requestWith({ 'if-none-match': PAGE_TAG }, 'OPTIONS')],
+  ]
+  it.each(cases)('evaluates them as the middleware does: %s', async (_name, req) => {
+    const metrics = new BriskMetrics()
+    const middleware = conditional({ logger: false, metrics })
+    const attempt = answerNowOf(middleware)
+    const now = attempt?.(req, stored)
+    const later = await middleware(req, async () => stored())
+    expect(now).toEqual(later)
+    expect(metrics.get('conditional.notModified') + metrics.get('conditional.preconditionFailed')).toBe(
+      later.status === 200 ? 0 : 2,
+    )
+  })
+
+  it('answers nothing when nothing below answered, and has no attempt with validators', () => {
+    expect(answerNowOf(conditional({ logger: false }))?.(requestWith({}), NOTHING_BELOW)).toBeUndefined()
+    expect(answerNowOf(conditional({ logger: false, validators: () => undefined }))).toBeUndefined()
   })
 })

@@ -5,6 +5,7 @@ import {
   defaultMetrics,
   headerValue,
   resolveLogger,
+  withAnswerNow,
   type BriskHeaders,
   type BriskLogger,
   type BriskMiddleware,
@@ -100,7 +101,25 @@ export function conditional(options: ConditionalOptions = {}): BriskMiddleware {
     return preconditionFailed(response)
   }
 
-  return async function conditionalMiddleware(req: BriskRequest, next: () => Promise<BriskResponse>) {
+  /** The GET or HEAD response's own validators against the request's preconditions. */
+  const evaluate = (req: BriskRequest, response: BriskResponse): BriskResponse => {
+    const method = req.method
+    if ((method !== 'GET' && method !== 'HEAD') || !isSuccess(response.status)) return response
+    if (generate && response.headers.etag === undefined && hashable(response)) {
+      response.headers.etag = generateEtag(response.body as Buffer)
+    }
+    if (!hasPreconditions(req.headers)) return response
+    const outcome = evaluatePreconditions(method, req.headers, {
+      etag: headerValue(response.headers, 'etag'),
+      lastModified: headerValue(response.headers, 'last-modified'),
+    })
+    return outcome === 'proceed' ? response : answer(outcome, response)
+  }
+
+  const middleware = async function conditionalMiddleware(
+    req: BriskRequest,
+    next: () => Promise<BriskResponse>,
+  ): Promise<BriskResponse> {
     const method = req.method
     if (IGNORING_METHODS.has(method)) return next()
     const safe = method === 'GET' || method === 'HEAD'
@@ -136,18 +155,16 @@ export function conditional(options: ConditionalOptions = {}): BriskMiddleware {
       }
     }
 
-    const response = await next()
-    if (!safe || !isSuccess(response.status)) return response
-    if (generate && response.headers.etag === undefined && hashable(response)) {
-      response.headers.etag = generateEtag(response.body as Buffer)
-    }
-    if (!conditionalRequest) return response
-    const outcome = evaluatePreconditions(method, req.headers, {
-      etag: headerValue(response.headers, 'etag'),
-      lastModified: headerValue(response.headers, 'last-modified'),
-    })
-    return outcome === 'proceed' ? response : answer(outcome, response)
+    return evaluate(req, await next())
   }
+  if (validators !== undefined) return middleware
+  // Without validators everything happens after the response: an answer the layers below give
+  // synchronously (a cache hit) is evaluated synchronously.
+  return withAnswerNow(middleware, (req, inner) => {
+    const response = inner()
+    if (response === undefined || IGNORING_METHODS.has(req.method)) return response
+    return evaluate(req, response)
+  })
 }
 
 function isSuccess(status: number): boolean {

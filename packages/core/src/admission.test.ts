@@ -1,7 +1,9 @@
 import { ServerResponse, IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { setAdmissionHeaders, withEarlierHeaders } from './admission.js'
+import { admissionMiddleware, setAdmissionHeaders, withEarlierHeaders, type Admission } from './admission.js'
+import { answerNowOf, NOTHING_BELOW } from './answer-now.js'
+import type { BriskRequest, BriskResponse } from './exchange.js'
 
 function response(): ServerResponse {
   return new ServerResponse(new IncomingMessage(new Socket()))
@@ -51,5 +53,70 @@ describe('setAdmissionHeaders', () => {
     })
     expect(refusal.headers.ratelimit).toBe('"global";r=998;t=100, "login";r=0;t=60')
     expect(refusal.headers['retry-after']).toBe('60')
+  })
+})
+
+describe('admissionMiddleware: synchronous attempt', () => {
+  const request = (): BriskRequest => ({
+    method: 'GET',
+    url: '/',
+    headers: {},
+    clientAddress: '10.0.0.1',
+    hints: {},
+  })
+  const hit = (): BriskResponse => ({
+    status: 200,
+    headers: { 'cache-status': 'hit' },
+    body: Buffer.from('hit'),
+  })
+  const app = async (): Promise<BriskResponse> => ({ status: 200, headers: {}, body: Buffer.from('app') })
+  const ADMITTED: Admission = { headers: { ratelimit: '"p";r=4;t=1' } }
+  const REFUSED: Admission = { response: { status: 429, headers: {}, body: null } }
+
+  function counted(decision: Admission, async = false) {
+    let admits = 0
+    const middleware = admissionMiddleware(() => {
+      admits++
+      return async ? Promise.resolve(decision) : decision
+    })
+    const attempt = answerNowOf(middleware)
+    if (attempt === undefined) throw new Error('an admission middleware has a synchronous attempt')
+    return { middleware, attempt, admits: () => admits }
+  }
+
+  it('adds its fields to an answer from below, deciding once', () => {
+    const t = counted(ADMITTED)
+    expect(t.attempt(request(), hit)?.headers).toEqual({ 'cache-status': 'hit', ratelimit: '"p";r=4;t=1' })
+    expect(t.admits()).toBe(1)
+  })
+
+  it('answers its refusal without asking below', () => {
+    const t = counted(REFUSED)
+    let asked = 0
+    expect(t.attempt(request(), () => (asked++, hit()))?.status).toBe(429)
+    expect(asked).toBe(0)
+  })
+
+  it('leaves a request nothing below could answer to the middleware, which does not count it again', async () => {
+    const t = counted(ADMITTED)
+    const req = request()
+    expect(t.attempt(req, NOTHING_BELOW)).toBeUndefined()
+    const response = await t.middleware(req, app)
+    expect([response.body?.toString(), response.headers.ratelimit, t.admits()]).toEqual([
+      'app',
+      '"p";r=4;t=1',
+      1,
+    ])
+    // The decision is used once: the next exchange with this request object decides afresh.
+    await t.middleware(req, app)
+    expect(t.admits()).toBe(2)
+  })
+
+  it('lets the middleware await a decision still on its way, made once', async () => {
+    const t = counted(REFUSED, true)
+    const req = request()
+    expect(t.attempt(req, hit)).toBeUndefined()
+    expect((await t.middleware(req, app)).status).toBe(429)
+    expect(t.admits()).toBe(1)
   })
 })

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { markAdmitted } from './admitted-fields.js'
+import { withAnswerNow, type AnswerNow } from './answer-now.js'
 import { snapshotHeaders } from './capture-response.js'
 import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 
@@ -40,27 +41,48 @@ export function admissionMiddleware<T extends object = object>(
   admit: AdmitFunction,
   extra?: T,
 ): AdmissionMiddleware & T {
+  // Decisions a synchronous attempt took for requests the layers below could not answer at once:
+  // the middleware, which runs next for the same request, uses them rather than counting twice.
+  const decidedBefore = new WeakMap<BriskRequest, Admission | Promise<Admission>>()
   const middleware = async function admissionMiddleware(
     req: BriskRequest,
     next: BriskNext,
   ): Promise<BriskResponse> {
+    let decided = decidedBefore.get(req)
+    if (decided === undefined) decided = admit(req)
+    else decidedBefore.delete(req)
     // A settled decision (the memory store's) is used as it is: awaiting it would cost a turn.
-    const decided = admit(req)
     const admission = isPromise(decided) ? await decided : decided
     if ('response' in admission) return admission.response
-    const response = await next()
-    const headers = admission.headers
-    if (headers !== undefined) {
-      for (const name in headers) {
-        const value = headers[name]
-        if (value !== undefined) response.headers[name] = value
-      }
-    }
-    return response
+    return withAdmissionHeaders(await next(), admission.headers)
   }
-  const built = Object.assign(middleware, extra, { admit }) as AdmissionMiddleware & T
+  const attempt: AnswerNow = (req, inner) => {
+    const decided = admit(req)
+    if (isPromise(decided)) {
+      // A decision still on its way (Redis) is awaited by the middleware itself, not made again.
+      decidedBefore.set(req, decided)
+      return undefined
+    }
+    if ('response' in decided) return decided.response
+    const response = inner()
+    if (response !== undefined) return withAdmissionHeaders(response, decided.headers)
+    decidedBefore.set(req, decided)
+    return undefined
+  }
+  const built = Object.assign(withAnswerNow(middleware, attempt), extra, { admit }) as AdmissionMiddleware & T
   admissions.add(built)
   return built
+}
+
+/** Adds an admitted request's fields to the answer it got; they win over the app's own. */
+function withAdmissionHeaders(response: BriskResponse, headers: BriskHeaders | undefined): BriskResponse {
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const value = headers[name]
+      if (value !== undefined) response.headers[name] = value
+    }
+  }
+  return response
 }
 
 /**

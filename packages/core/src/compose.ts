@@ -1,3 +1,4 @@
+import { answerNowOf, withAnswerNow, type AnswerNow } from './answer-now.js'
 import type { BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 
 /**
@@ -13,7 +14,7 @@ export function compose(...middlewares: BriskMiddleware[]): BriskMiddleware {
     }
   }
   if (middlewares.length === 1) return middlewares[0] as BriskMiddleware
-  return function composed(req: BriskRequest, next: BriskNext): Promise<BriskResponse> {
+  const composed = function composed(req: BriskRequest, next: BriskNext): Promise<BriskResponse> {
     let called = -1
     const dispatch = (index: number, request: BriskRequest): Promise<BriskResponse> => {
       if (index <= called)
@@ -29,6 +30,26 @@ export function compose(...middlewares: BriskMiddleware[]): BriskMiddleware {
     }
     return dispatch(0, req)
   }
+  const attempts = middlewares.map(answerNowOf)
+  return attempts[0] === undefined ? composed : withAnswerNow(composed, attemptsInOrder(attempts))
+}
+
+/**
+ * The layers' synchronous attempts run as the onion runs them: each with the attempt of the
+ * layers below as its `inner`. A layer without one ends the attempt there (`undefined`): a
+ * response from below must not skip its work, and it cannot do that work without a promise.
+ */
+function attemptsInOrder(attempts: readonly (AnswerNow | undefined)[]): AnswerNow {
+  const from = (
+    index: number,
+    req: BriskRequest,
+    inner: () => BriskResponse | undefined,
+  ): BriskResponse | undefined => {
+    if (index === attempts.length) return inner()
+    const attempt = attempts[index]
+    return attempt === undefined ? undefined : attempt(req, () => from(index + 1, req, inner))
+  }
+  return (req, inner) => from(0, req, inner)
 }
 
 /** The identity middleware: passes the app's response through untouched. */

@@ -11,6 +11,7 @@ export type {
   HeaderValue,
 } from './exchange.js'
 export { compose, passThrough } from './compose.js'
+export { answerNowOf, NOTHING_BELOW, withAnswerNow, type AnswerNow } from './answer-now.js'
 export {
   admissionMiddleware,
   isAdmission,
@@ -51,7 +52,7 @@ export {
   type CaptureOptions,
   type ResponseCapture,
 } from './capture-response.js'
-export { writeResponse } from './write-response.js'
+export { writeFrontAnswer, writeResponse } from './write-response.js'
 export { currentWriter, headSent, type ResponseWriter } from './response-writer.js'
 export {
   bindHints,

@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BriskResponse } from './exchange.js'
 import { setAdmissionHeaders } from './admission.js'
-import { writeResponse } from './write-response.js'
+import { writeFrontAnswer, writeResponse } from './write-response.js'
 
 const servers: ReturnType<typeof createServer>[] = []
 afterEach(async () => {
@@ -37,7 +37,12 @@ async function readAll(res: IncomingMessage): Promise<string> {
   return Buffer.concat(parts).toString()
 }
 
-describe('writeResponse', () => {
+// Front mode writes the head of an answer made without the app in one call when it can; every
+// behaviour of the general writer holds for it too.
+describe.each([
+  ['writeResponse', writeResponse],
+  ['writeFrontAnswer', writeFrontAnswer],
+])('%s', (_name, write) => {
   it('sends exactly the answer headers, dropping ones the response held before', async () => {
     const port = await serve((_req, res) => {
       res.setHeader('X-Stale', 'old')
@@ -46,7 +51,7 @@ describe('writeResponse', () => {
         headers: { 'x-new': 'new', 'set-cookie': ['a=1', 'b=2'] },
         body: Buffer.from('ok'),
       }
-      void writeResponse(res, answer)
+      void write(res, answer)
     })
     const res = await open(port)
     expect(res.headers['x-stale']).toBeUndefined()
@@ -56,9 +61,39 @@ describe('writeResponse', () => {
     expect(await readAll(res)).toBe('ok')
   })
 
+  it('answers 500 rather than crash when a field value cannot be sent', async () => {
+    const port = await serve((_req, res) => {
+      void write(res, {
+        status: 200,
+        headers: { 'x-bad': 'line\nbreak', 'set-cookie': ['a=1'] },
+        body: Buffer.from('x'),
+      })
+    })
+    const res = await open(port)
+    expect(res.statusCode).toBe(500)
+    expect(res.headers['x-bad']).toBeUndefined()
+    expect(res.headers['set-cookie']).toBeUndefined()
+    expect(await readAll(res)).toBe('Internal Server Error')
+  })
+
+  it('sends every field of an answer onto a fresh response, lists as several lines', async () => {
+    const port = await serve((_req, res) => {
+      void write(res, {
+        status: 201,
+        headers: { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'content-length': '2' },
+        body: Buffer.from('ok'),
+      })
+    })
+    const res = await open(port)
+    expect([res.statusCode, res.statusMessage]).toEqual([201, 'Created'])
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2'])
+    expect([res.headers['content-type'], res.headers['content-length']]).toEqual(['text/plain', '2'])
+    expect(await readAll(res)).toBe('ok')
+  })
+
   it('lets the bytes win over a Content-Length that disagrees with them', async () => {
     const port = await serve((_req, res) => {
-      void writeResponse(res, { status: 200, headers: { 'content-length': '99' }, body: Buffer.from('four') })
+      void write(res, { status: 200, headers: { 'content-length': '99' }, body: Buffer.from('four') })
     })
     const res = await open(port)
     expect(res.headers['content-length']).toBe('4')
@@ -67,7 +102,7 @@ describe('writeResponse', () => {
 
   it('keeps the declared length of a HEAD answer', async () => {
     const port = await serve((_req, res) => {
-      void writeResponse(res, { status: 200, headers: { 'content-length': '1234' }, body: null })
+      void write(res, { status: 200, headers: { 'content-length': '1234' }, body: null })
     })
     const res = await open(port, 'HEAD')
     expect(res.headers['content-length']).toBe('1234')
@@ -76,7 +111,7 @@ describe('writeResponse', () => {
 
   it('sends the status line with the reason phrase of the answer', async () => {
     const port = await serve((_req, res) => {
-      void writeResponse(res, { status: 418, statusMessage: 'Short And Stout', headers: {}, body: null })
+      void write(res, { status: 418, statusMessage: 'Short And Stout', headers: {}, body: null })
     })
     const res = await open(port)
     expect(res.statusCode).toBe(418)
@@ -85,7 +120,7 @@ describe('writeResponse', () => {
 
   it('gives an answer without its own reason phrase the default one of its status', async () => {
     const port = await serve((_req, res) => {
-      void writeResponse(res, { status: 404, headers: {}, body: Buffer.from('gone') })
+      void write(res, { status: 404, headers: {}, body: Buffer.from('gone') })
     })
     const res = await open(port)
     expect(res.statusCode).toBe(404)
@@ -97,7 +132,7 @@ describe('writeResponse', () => {
     const port = await serve((_req, res) => {
       setAdmissionHeaders(res, { ratelimit: '"default";r=4;t=60' })
       res.setHeader('x-earlier', 'dropped')
-      void writeResponse(res, { status: 200, headers: { 'content-length': '5' }, body: Buffer.from('hello') })
+      void write(res, { status: 200, headers: { 'content-length': '5' }, body: Buffer.from('hello') })
     })
     const res = await open(port, 'HEAD')
     expect(res.headers['ratelimit']).toBe('"default";r=4;t=60')
@@ -109,7 +144,7 @@ describe('writeResponse', () => {
   it('adds only the body to an answer whose head someone else already sent', async () => {
     const port = await serve((_req, res) => {
       res.writeHead(202, { 'x-first': 'yes' })
-      void writeResponse(res, { status: 200, headers: { 'x-late': 'no' }, body: Buffer.from('late body') })
+      void write(res, { status: 200, headers: { 'x-late': 'no' }, body: Buffer.from('late body') })
     })
     const res = await open(port)
     expect(res.statusCode).toBe(202)
@@ -121,7 +156,7 @@ describe('writeResponse', () => {
   it('sends the head of a streamed answer before the first body byte exists', async () => {
     const body = new PassThrough()
     const port = await serve((_req, res) => {
-      void writeResponse(res, { status: 200, headers: { 'content-type': 'text/event-stream' }, body })
+      void write(res, { status: 200, headers: { 'content-type': 'text/event-stream' }, body })
     })
     const res = await open(port)
     expect(res.headers['content-type']).toBe('text/event-stream')
@@ -137,7 +172,7 @@ describe('writeResponse', () => {
       const body = new Readable({ read() {} })
       body.push('partial')
       setImmediate(() => body.destroy(new Error('disk gone')))
-      void writeResponse(res, { status: 200, headers: {}, body })
+      void write(res, { status: 200, headers: {}, body })
     })
     const res = await open(port)
     await expect(readAll(res)).rejects.toThrow(/aborted/)
@@ -149,7 +184,7 @@ describe('writeResponse', () => {
     const body = new PassThrough()
     const port = await serve((_req, res) => {
       destroyed = once(body, 'close')
-      written = writeResponse(res, { status: 200, headers: {}, body })
+      written = write(res, { status: 200, headers: {}, body })
     })
     const res = await open(port)
     body.write('x')
@@ -164,7 +199,7 @@ describe('writeResponse', () => {
     const body = new PassThrough()
     const port = await serve((_req, res) => {
       res.destroy()
-      void writeResponse(res, { status: 200, headers: {}, body })
+      void write(res, { status: 200, headers: {}, body })
     })
     await expect(open(port)).rejects.toThrow()
     expect(body.destroyed).toBe(true)
@@ -177,7 +212,7 @@ describe('writeResponse', () => {
     let threw = false
     const port = await serve((_req, res) => {
       try {
-        void writeResponse(res, { ...answer, headers: { ...answer.headers } })
+        void write(res, { ...answer, headers: { ...answer.headers } })
       } catch {
         threw = true
       }
@@ -198,7 +233,7 @@ describe('writeResponse', () => {
       },
     })
     const port = await serve((_req, res) => {
-      void writeResponse(res, { status: 200, headers: {}, body })
+      void write(res, { status: 200, headers: {}, body })
     })
     const res = await open(port)
     res.pause()

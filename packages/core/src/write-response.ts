@@ -1,4 +1,4 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http'
+import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { applyHeaders, removeHeadersNotIn } from './apply-headers.js'
 import type { BriskResponse } from './exchange.js'
@@ -22,12 +22,31 @@ export function writeResponse(
   response: BriskResponse,
   writer?: ResponseWriter,
 ): Promise<void> {
+  return write(res, response, writer, false)
+}
+
+/**
+ * {@link writeResponse} for an answer made in front of the whole app (front mode, `withBrisk`):
+ * when nothing set a field on `res` before, the head goes out in one `writeHead` call, which
+ * `res.getHeader()` does not see afterwards. Middleware mode keeps {@link writeResponse}, so an
+ * app's own loggers (morgan, pino-http) read a hit's fields there.
+ */
+export function writeFrontAnswer(res: ServerResponse, response: BriskResponse): Promise<void> {
+  return write(res, response, undefined, true)
+}
+
+function write(
+  res: ServerResponse,
+  response: BriskResponse,
+  writer: ResponseWriter | undefined,
+  headInOneCall: boolean,
+): Promise<void> {
   const via = writer ?? (res as unknown as ResponseWriter)
   // The app's head is settled by now: what a capture changed on the instance goes back.
   writer?.release?.call(res)
   try {
     if (writer === undefined && (response.body === null || Buffer.isBuffer(response.body))) {
-      return sendAnswer(res, response)
+      return sendAnswer(res, response, headInOneCall)
     }
     return send(res, response, via)
   } catch {
@@ -55,9 +74,10 @@ export function writeResponse(
  * as much as the cache lookup and the rest of brisk together (measured, see bench/README.md).
  * Headers still go through `setHeader`, so loggers reading `res.getHeader()` see them.
  */
-function sendAnswer(res: ServerResponse, response: BriskResponse): Promise<void> {
+function sendAnswer(res: ServerResponse, response: BriskResponse, headInOneCall: boolean): Promise<void> {
   if (res.destroyed || headSent(res)) return send(res, response, res as unknown as ResponseWriter)
   const headers = response.headers
+  if (headInOneCall && writeWholeAnswer(res, response)) return Promise.resolve()
   removeHeadersNotIn(res, headers)
   const setHeader = res.setHeader
   for (const name in headers) {
@@ -81,6 +101,32 @@ function sendAnswer(res: ServerResponse, response: BriskResponse): Promise<void>
   if (body === null) res.end()
   else res.end(body)
   return Promise.resolve()
+}
+
+/**
+ * The head in one `writeHead(status, fields)` call, when nothing was set on `res` before (no outer
+ * listener's fields to keep) and the fields can go as they are; `false` leaves the answer to the
+ * field-by-field path. Node then validates and serializes the fields in one pass instead of
+ * storing each through `setHeader`: measured with callgrind on a front-mode hit (45 KB page, 5
+ * fields), 78.4k instructions per response through `setHeader`, 73.0k this way, 69.1k for the
+ * raw `node:http` write of the same bytes. The price: `res.getHeader()` does not see fields
+ * written so; nothing in front of the app reads them but code wrapping the listener (README).
+ */
+function writeWholeAnswer(res: ServerResponse, response: BriskResponse): boolean {
+  const headers = response.headers
+  const body = response.body as Buffer | null
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined) return false
+    // The bytes win over a Content-Length that disagrees with them; the general path fixes it.
+    if (name === 'content-length' && body !== null && Number(value) !== body.length) return false
+  }
+  if (res.getHeaderNames().length > 0) return false
+  if (response.statusMessage === undefined) res.writeHead(response.status, headers as OutgoingHttpHeaders)
+  else res.writeHead(response.status, response.statusMessage, headers as OutgoingHttpHeaders)
+  if (body === null) res.end()
+  else res.end(body)
+  return true
 }
 
 function send(res: ServerResponse, response: BriskResponse, via: ResponseWriter): Promise<void> {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
+import { compose, passThrough, withAnswerNow, type BriskMiddleware } from '@brisk/core'
 import compression from 'compression'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import request from 'supertest'
@@ -75,6 +75,40 @@ describe.each([
     })
     const res = await request(appWith(() => void runs++, answer)).get('/')
     expect([res.status, res.text, res.headers['x-hit'], runs]).toEqual([200, 'cached', '1', 0])
+  })
+
+  it("writes a middleware's synchronous answer without running it or the app", async () => {
+    let appRuns = 0
+    let middlewareRuns = 0
+    const onion: BriskMiddleware = async (_req, next) => (middlewareRuns++, next())
+    const fromStore = withAnswerNow(onion, (req) =>
+      req.url === '/' ? { status: 200, headers: { 'x-hit': 'now' }, body: Buffer.from('stored') } : undefined,
+    )
+    const app = appWith((_req, res) => void (appRuns++, res.send('app')), fromStore)
+    app.get('/other', (_req, res) => void (appRuns++, res.send('other')))
+    const hit = await request(app).get('/')
+    expect([hit.status, hit.text, hit.headers['x-hit'], middlewareRuns, appRuns]).toEqual([
+      200,
+      'stored',
+      'now',
+      0,
+      0,
+    ])
+    const other = await request(app).get('/other')
+    expect([other.text, middlewareRuns, appRuns]).toEqual(['other', 1, 1])
+  })
+
+  it('sends a synchronous answer that throws to Express error handling', async () => {
+    const broken = withAnswerNow<BriskMiddleware>(
+      async (_req, next) => next(),
+      () => {
+        throw new Error('attempt broke')
+      },
+    )
+    const onError: ErrorRequestHandler = (error: Error, _req, res, _next) =>
+      void res.status(502).send(error.message)
+    const res = await request(appWith(() => {}, broken, onError)).get('/')
+    expect([res.status, res.text]).toEqual([502, 'attempt broke'])
   })
 
   it('lets a middleware rewrite the captured response', async () => {

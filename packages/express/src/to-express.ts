@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
+  answerNowOf,
   applyDerivedRequest,
   bindHints,
   boundHints,
@@ -9,6 +10,7 @@ import {
   headSent,
   isAdmission,
   isPromise,
+  NOTHING_BELOW,
   parseSize,
   serverListener,
   setAdmissionHeaders,
@@ -69,6 +71,8 @@ export function toExpress(
   }
   const bufferLimit = parseSize(options.bufferLimit ?? '1 MB', 'bufferLimit')
   if (isAdmission(middleware)) return admissionToExpress(middleware)
+  // Answers the stack can give at once (a fresh hit in memory) are written without a promise.
+  const answerNow = answerNowOf(middleware)
   return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
     const request = createBriskRequest(req, res, {
       clientAddress: () => req.ip ?? req.socket.remoteAddress ?? '',
@@ -78,6 +82,19 @@ export function toExpress(
       // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
       bindHints: false,
     })
+    if (answerNow !== undefined) {
+      let answered: BriskResponse | undefined
+      try {
+        answered = answerNow(request, NOTHING_BELOW)
+      } catch (error) {
+        next(error)
+        return
+      }
+      if (answered !== undefined) {
+        void writeResponse(res, answered)
+        return
+      }
+    }
     let capture: ResponseCapture | undefined
     const runApp = (derived?: BriskRequest): Promise<BriskResponse> => {
       applyDerivedRequest(req, request, derived)

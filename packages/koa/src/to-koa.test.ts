@@ -4,7 +4,7 @@ import { request as httpRequest, type IncomingMessage, type Server } from 'node:
 import type { AddressInfo } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { conditional } from '@brisk/conditional'
-import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
+import { compose, passThrough, withAnswerNow, type BriskMiddleware } from '@brisk/core'
 import Koa from 'koa'
 import koaCompress from 'koa-compress'
 import request from 'supertest'
@@ -159,6 +159,40 @@ describe.each([
     })
     const res = await request(appWith(() => void runs++, answer).callback()).get('/')
     expect([res.status, res.text, res.headers['x-hit'], runs]).toEqual([200, 'cached', '1', 0])
+  })
+
+  it("sets a middleware's synchronous answer on ctx without running it or the app", async () => {
+    let appRuns = 0
+    let middlewareRuns = 0
+    const onion: BriskMiddleware = async (_req, next) => (middlewareRuns++, next())
+    const fromStore = withAnswerNow(onion, (req) =>
+      req.url === '/' ? { status: 200, headers: { 'x-hit': 'now' }, body: Buffer.from('stored') } : undefined,
+    )
+    const app = appWith((ctx) => {
+      appRuns++
+      ctx.body = 'app'
+    }, fromStore)
+    const hit = await request(app.callback()).get('/')
+    expect([hit.status, hit.text, hit.headers['x-hit'], middlewareRuns, appRuns]).toEqual([
+      200,
+      'stored',
+      'now',
+      0,
+      0,
+    ])
+    const other = await request(app.callback()).get('/other')
+    expect([other.text, middlewareRuns, appRuns]).toEqual(['app', 1, 1])
+  })
+
+  it('lets a synchronous answer that throws reach Koa error handling', async () => {
+    const broken = withAnswerNow<BriskMiddleware>(
+      async (_req, next) => next(),
+      () => {
+        throw Object.assign(new Error('attempt broke'), { status: 502, expose: true })
+      },
+    )
+    const res = await request(appWith(() => {}, broken).callback()).get('/')
+    expect([res.status, res.text]).toEqual([502, 'attempt broke'])
   })
 
   it('writes a rewritten answer back onto ctx, headers exactly', async () => {

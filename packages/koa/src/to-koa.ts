@@ -1,4 +1,5 @@
 import {
+  answerNowOf,
   applyDerivedRequest,
   bindHints,
   boundHints,
@@ -6,6 +7,7 @@ import {
   createBriskRequest,
   isAdmission,
   isPromise,
+  NOTHING_BELOW,
   serverListener,
   setAdmissionHeaders,
   withEarlierHeaders,
@@ -30,15 +32,9 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
     throw new BriskOptionError('middleware', middleware, 'a brisk middleware function (e.g. compose(...))')
   }
   if (isAdmission(middleware)) return admissionToKoa(middleware)
-  return async function brisk(ctx, next) {
-    const request = createBriskRequest(ctx.req, ctx.res, {
-      clientAddress: () => ctx.ip,
-      url: ctx.originalUrl,
-      // A stale-while-revalidate refresh re-enters the whole app the client reached.
-      refreshVia: serverListener,
-      // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
-      bindHints: false,
-    })
+  // Answers the stack can give at once (a fresh hit in memory) are set on ctx without awaiting.
+  const answerNow = answerNowOf(middleware)
+  const run = async (ctx: Context, next: Next, request: BriskRequest): Promise<void> => {
     let fromApp: BriskResponse | undefined
     const response = await middleware(request, async (derived?: BriskRequest) => {
       applyDerivedRequest(ctx.req, request, derived)
@@ -48,6 +44,29 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
       return fromApp
     })
     writeKoaResponse(ctx, response, fromApp)
+  }
+  return function brisk(ctx, next) {
+    const request = createBriskRequest(ctx.req, ctx.res, {
+      clientAddress: () => ctx.ip,
+      url: ctx.originalUrl,
+      // A stale-while-revalidate refresh re-enters the whole app the client reached.
+      refreshVia: serverListener,
+      // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
+      bindHints: false,
+    })
+    if (answerNow !== undefined) {
+      let answered: BriskResponse | undefined
+      try {
+        answered = answerNow(request, NOTHING_BELOW)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      if (answered !== undefined) {
+        writeKoaResponse(ctx, answered, undefined)
+        return Promise.resolve()
+      }
+    }
+    return run(ctx, next, request)
   }
 }
 

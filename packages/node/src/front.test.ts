@@ -27,6 +27,31 @@ describe('front (node:http)', () => {
     expect(runs.app).toBe(1)
   })
 
+  it.each([
+    [{}, true],
+    [{ observableHeaders: false }, false],
+  ] as const)(
+    "with %o, a logger around the listener reads a hit's Cache-Status: %s",
+    async (option, logged) => {
+      const { listener } = setup(option)
+      const seen: unknown[] = []
+      const server = createServer((req, res) => {
+        res.once('finish', () => seen.push(res.getHeader('cache-status')))
+        listener(req, res)
+      })
+      await request(server).get('/a')
+      const hit = await request(server).get('/a')
+      // The client gets every field either way; only what res.getHeader() sees differs.
+      expect(hit.headers['cache-status']).toMatch(/^brisk; hit; ttl=/)
+      expect(hit.headers['content-type']).toBe('text/plain')
+      expect(seen[1]).toBe(logged ? hit.headers['cache-status'] : undefined)
+    },
+  )
+
+  it('refuses an observableHeaders that is not a boolean', () => {
+    expect(() => front(() => {}, { observableHeaders: 'yes' as never })).toThrow(/observableHeaders/)
+  })
+
   it('gives a route its own cache options on the shared store, so one purge reaches every route', async () => {
     const { server, runs, listener } = setup({
       cache: true,

@@ -12,7 +12,7 @@ export type FrontListener = ((req: IncomingMessage, res: ServerResponse) => void
   readonly cache: ResponseCache | undefined
 }
 
-const ADAPTER_KEYS = new Set(['trustProxy', 'clientAddress', 'bufferLimit', 'onError'])
+const ADAPTER_KEYS = new Set(['trustProxy', 'clientAddress', 'bufferLimit', 'onError', 'observableHeaders'])
 
 /** Splits front options into the stack's and the adapter's. */
 export function splitFrontOptions(options: FrontOptions): {

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { compose, passThrough, type BriskMiddleware } from '@brisk/core'
+import { compose, passThrough, withAnswerNow, type BriskMiddleware } from '@brisk/core'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { brisk } from './request-context.js'
@@ -34,6 +34,48 @@ describe('withBrisk', () => {
     expect(res.headers['retry-after']).toBe('1')
     expect(res.text).toBe('slow down')
     expect(listenerRuns).toBe(0)
+  })
+
+  it("writes a middleware's synchronous answer without running it or the listener", async () => {
+    let listenerRuns = 0
+    let middlewareRuns = 0
+    const onion: BriskMiddleware = async (_req, next) => {
+      middlewareRuns++
+      return next()
+    }
+    const fromStore = withAnswerNow(onion, (req) =>
+      req.url === '/stored'
+        ? {
+            status: 200,
+            headers: { 'content-type': 'text/plain', 'x-from': 'store' },
+            body: Buffer.from('kept'),
+          }
+        : undefined,
+    )
+    const server = createServer(withBrisk(fromStore, (req, res) => (listenerRuns++, hello(req, res))))
+    const stored = await request(server).get('/stored')
+    expect([stored.status, stored.text, stored.headers['x-from']]).toEqual([200, 'kept', 'store'])
+    expect([middlewareRuns, listenerRuns]).toEqual([0, 0])
+    // No answer now: the middleware runs as usual, and the listener with it.
+    const other = await request(server).get('/other')
+    expect([other.status, other.text]).toEqual([200, 'hello'])
+    expect([middlewareRuns, listenerRuns]).toEqual([1, 1])
+  })
+
+  it('answers 500 and reports when a synchronous answer throws', async () => {
+    const reported: unknown[] = []
+    const broken = withAnswerNow<BriskMiddleware>(
+      async (_req, next) => next(),
+      () => {
+        throw new Error('attempt broke')
+      },
+    )
+    const server = createServer(
+      withBrisk(compose(broken), hello, { onError: (error) => reported.push(error) }),
+    )
+    const res = await request(server).get('/')
+    expect([res.status, res.text]).toEqual([500, 'Internal Server Error'])
+    expect(reported).toMatchObject([{ message: 'attempt broke' }])
   })
 
   it('lets a middleware rewrite the captured response', async () => {

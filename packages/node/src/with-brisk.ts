@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
+  answerNowOf,
   applyDerivedRequest,
   bindHints,
   boundHints,
@@ -9,10 +10,12 @@ import {
   headSent,
   isAdmission,
   isPromise,
+  NOTHING_BELOW,
   parseSize,
   resolveLogger,
   setAdmissionHeaders,
   withEarlierHeaders,
+  writeFrontAnswer,
   writeResponse,
   type Admission,
   type BriskLogger,
@@ -39,6 +42,14 @@ export interface NodeAdapterOptions {
   onError?: (error: unknown, req: IncomingMessage) => void
   /** pino-compatible logger for failures when no `onError` is given; `false` silences it. */
   logger?: BriskLogger | false
+  /**
+   * `true`: answers made without the listener (hits, stored 304s, 429s) set their fields through
+   * `res.setHeader`, so code wrapping this listener (a request logger) reads them with
+   * `res.getHeader()` once the answer is sent. `false`: when nothing set a field before, the head
+   * goes out in one `res.writeHead` call, about 10% fewer instructions per hit (callgrind, 45 KB
+   * page), invisible to `res.getHeader()`. Default `true`.
+   */
+  observableHeaders?: boolean
 }
 
 const INTERNAL_ERROR: BriskResponse = {
@@ -79,6 +90,12 @@ export function withBrisk(
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new BriskOptionError('onError', options.onError, 'a function (error, req) => void')
   }
+  const observable = options.observableHeaders ?? true
+  if (typeof observable !== 'boolean') {
+    throw new BriskOptionError('observableHeaders', observable, 'true or false')
+  }
+  // An answer made without the listener: field by field, or the head in one call (see the option).
+  const answerWith = observable ? writeResponse : writeFrontAnswer
   const logger = options.onError === undefined ? resolveLogger(options.logger) : undefined
   const report =
     options.onError ??
@@ -101,7 +118,7 @@ export function withBrisk(
       if ('response' in admission) {
         // As on Express and Koa: what was set before (an outer listener's CORS fields, an outer
         // limiter's RateLimit members) stays on the refusal.
-        void writeResponse(res, withEarlierHeaders(res, admission.response))
+        void answerWith(res, withEarlierHeaders(res, admission.response))
         return
       }
       setAdmissionHeaders(res, admission.headers)
@@ -136,6 +153,8 @@ export function withBrisk(
   // A stale-while-revalidate refresh goes through this very listener, brisk included: the cache
   // in it sees the refresh, forwards it and stores the answer.
   const refreshVia = (): NodeListener => briskListener
+  // Answers the stack can give at once (a fresh hit in memory) are written without a promise.
+  const answerNow = answerNowOf(middleware)
   return briskListener
   function briskListener(req: IncomingMessage, res: ServerResponse): void {
     // Hints are bound when the listener is called, not before: a hit never calls it.
@@ -144,6 +163,19 @@ export function withBrisk(
       bindHints: false,
       refreshVia,
     })
+    if (answerNow !== undefined) {
+      let answered: BriskResponse | undefined
+      try {
+        answered = answerNow(request, NOTHING_BELOW)
+      } catch (error) {
+        failed(error, req, res)
+        return
+      }
+      if (answered !== undefined) {
+        void answerWith(res, answered)
+        return
+      }
+    }
     let capture: ResponseCapture | undefined
     const next = (derived?: BriskRequest): Promise<BriskResponse> => {
       applyDerivedRequest(req, request, derived)
@@ -165,7 +197,8 @@ export function withBrisk(
       answer = Promise.reject(error)
     }
     answer.then(
-      (response) => writeResponse(res, response, capture?.writer),
+      (response) =>
+        capture === undefined ? answerWith(res, response) : writeResponse(res, response, capture.writer),
       (error: unknown) => {
         // A client that went away needs no answer, and its absence is not a failure.
         if (res.destroyed) return

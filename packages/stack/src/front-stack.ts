@@ -2,8 +2,11 @@ import { cache, memoryStore, type CacheOptions, type CacheStore, type ResponseCa
 import { compress, type CompressOptions } from '@brisk/compress'
 import { cacheControl, compilePathPattern, conditional, type PathPattern } from '@brisk/conditional'
 import {
+  answerNowOf,
   BriskOptionError,
   compose,
+  withAnswerNow,
+  type AnswerNow,
   copyHeaders,
   defaultMetrics,
   type BriskHeaders,
@@ -51,6 +54,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 interface CompiledRoute {
   pattern: RegExp
   chain: BriskMiddleware
+  /** The chain's synchronous attempt (a hit), if its layers have one. */
+  attempt: AnswerNow | undefined
 }
 
 /** The path of a request target without query; absolute-form targets (RFC 9112 §3.2.2) reduced to their path. */
@@ -143,6 +148,13 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
     return response
   }
 
+  // An answer made synchronously (a hit) never ran the app: nothing of its to put back.
+  withAnswerNow(restore, (req, inner) => {
+    const response = inner()
+    if (response !== undefined) onHit?.(req, response.headers)
+    return response
+  })
+
   /** Just below the cache: the app ran; its per-request headers are taken out before the cache sees the response. */
   const strip: BriskMiddleware = async (req, next) => {
     const response = await next()
@@ -221,23 +233,35 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
           store: route.cache.store ?? store,
         })
       }
+      const chain = chainFor(route, routeCache)
       routes.push({
         pattern: compilePathPattern(route.path, `${where}.path`),
-        chain: chainFor(route, routeCache),
+        chain,
+        attempt: answerNowOf(chain),
       })
     })
   }
   const fallback = chainFor(undefined, defaultCache)
 
+  const fallbackAttempt = answerNowOf(fallback)
+  const routeOf = (req: BriskRequest): CompiledRoute | undefined => {
+    const path = pathOf(req.url)
+    for (const route of routes) if (route.pattern.test(path)) return route
+    return undefined
+  }
   const middleware: BriskMiddleware =
+    routes.length === 0 ? fallback : (req, next) => (routeOf(req)?.chain ?? fallback)(req, next)
+  const attempt: AnswerNow | undefined =
     routes.length === 0
-      ? fallback
-      : (req, next) => {
-          const path = pathOf(req.url)
-          for (const route of routes) if (route.pattern.test(path)) return route.chain(req, next)
-          return fallback(req, next)
+      ? fallbackAttempt
+      : (req, inner) => {
+          const route = routeOf(req)
+          const chosen = route === undefined ? fallbackAttempt : route.attempt
+          return chosen === undefined ? undefined : chosen(req, inner)
         }
-  return Object.assign(((req, next) => middleware(req, next)) as BriskMiddleware, { cache: defaultCache })
+  const front: BriskMiddleware = (req, next) => middleware(req, next)
+  if (attempt !== undefined) withAnswerNow(front, attempt)
+  return Object.assign(front, { cache: defaultCache })
 }
 
 function headerNames(value: readonly string[] | undefined): string[] {
