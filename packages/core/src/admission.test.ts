@@ -3,6 +3,7 @@ import { Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { admissionMiddleware, setAdmissionHeaders, withEarlierHeaders, type Admission } from './admission.js'
 import { answerNowOf, NOTHING_BELOW } from './answer-now.js'
+import { compose } from './compose.js'
 import type { BriskRequest, BriskResponse } from './exchange.js'
 
 function response(): ServerResponse {
@@ -118,5 +119,25 @@ describe('admissionMiddleware: synchronous attempt', () => {
     expect(t.attempt(req, hit)).toBeUndefined()
     expect((await t.middleware(req, app)).status).toBe(429)
     expect(t.admits()).toBe(1)
+  })
+
+  it("composed after another limiter, keeps both limiters' RateLimit members, in the order they ran", async () => {
+    const limiter = (name: string) =>
+      admissionMiddleware(() => ({
+        headers: {
+          ratelimit: `"${name}";r=1;t=60`,
+          'ratelimit-policy': `"${name}";q=2;w=60`,
+          'x-ratelimit-limit': name,
+        },
+      }))
+    const both = compose(limiter('global'), limiter('login'))
+    const later = await both(request(), app)
+    const now = answerNowOf(both)?.(request(), hit)
+    for (const response of [later, now]) {
+      expect(response?.headers.ratelimit).toBe('"global";r=1;t=60, "login";r=1;t=60')
+      expect(response?.headers['ratelimit-policy']).toBe('"global";q=2;w=60, "login";q=2;w=60')
+      // Single-valued legacy fields: the outer limiter's word stands.
+      expect(response?.headers['x-ratelimit-limit']).toBe('global')
+    }
   })
 })

@@ -74,12 +74,21 @@ export function admissionMiddleware<T extends object = object>(
   return built
 }
 
-/** Adds an admitted request's fields to the answer it got; they win over the app's own. */
+/**
+ * Adds an admitted request's fields to the answer it got; they win over the app's own, except
+ * the RateLimit lists, where a limiter further in (a route's, after the global one) added its
+ * members first: this limiter's go before them, in the order the limiters ran.
+ */
 function withAdmissionHeaders(response: BriskResponse, headers: BriskHeaders | undefined): BriskResponse {
   if (headers !== undefined) {
     for (const name in headers) {
       const value = headers[name]
-      if (value !== undefined) response.headers[name] = value
+      if (value === undefined) continue
+      const below = response.headers[name]
+      response.headers[name] =
+        below !== undefined && LIST_FIELDS.has(name)
+          ? [...listMembers(value), ...listMembers(below)].join(', ')
+          : value
     }
   }
   return response

@@ -80,6 +80,29 @@ describe('front (node:http)', () => {
     await request(server).get('/b').expect(429)
   })
 
+  it('adds a route limiter of its own to its paths, after the front limiter', async () => {
+    const { server } = setup({
+      cache: false,
+      rateLimit: { name: 'all', limit: 3, window: '1m' },
+      routes: [{ path: '/login', rateLimit: { name: 'login', limit: 1, window: '1m' } }],
+    })
+    const first = await request(server).get('/login').expect(200)
+    expect(first.headers['ratelimit']).toMatch(/^"all";r=2;t=\d+, "login";r=0;t=\d+$/)
+    expect(first.headers['ratelimit-policy']).toBe('"all";q=3;w=60, "login";q=1;w=60')
+    // The route's own budget is spent; the front's still has room.
+    const second = await request(server).get('/login').expect(429)
+    expect(second.headers['ratelimit']).toMatch(/"login";r=0/)
+    // Other paths know only the front's budget, which both logins spent from.
+    await request(server).get('/a').expect(200)
+    await request(server).get('/a').expect(429)
+  })
+
+  it('refuses a route rateLimit that is neither options nor false', () => {
+    expect(() => front(() => {}, { routes: [{ path: '/x', rateLimit: true as never }] })).toThrow(
+      /routes\[0\]\.rateLimit/,
+    )
+  })
+
   it('skips compression on a route with compress: false', async () => {
     const { server } = setup({ cache: false, routes: [{ path: '/raw/*', compress: false }] })
     const raw = await request(server).get('/raw/x').set('accept-encoding', 'gzip')

@@ -17,7 +17,7 @@ import {
   type BriskRequest,
   type HeaderValue,
 } from '@brisk/core'
-import { rateLimit } from '@brisk/ratelimit'
+import { rateLimit, type RateLimitOptions } from '@brisk/ratelimit'
 import type { BriskStack, StackOptions } from './stack.js'
 
 /** Route-level choices of front mode, where the app's router has not run yet. */
@@ -26,8 +26,8 @@ export interface FrontRoute {
   path: PathPattern
   /** `false`: the cache neither answers nor stores these paths; options: merged over the front's cache options, on the same store (purges reach them). */
   cache?: CacheOptions | false
-  /** `false`: these paths are not rate limited. */
-  rateLimit?: false
+  /** `false`: the front's limiter skips these paths; options: these paths also pass a limiter of their own (its own budget, e.g. a login limit), after the front's. */
+  rateLimit?: RateLimitOptions | false
   /** `false`: no ETag / 304 / 412 handling on these paths. */
   conditional?: false
   /** `false`: these responses are not compressed. */
@@ -175,10 +175,12 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
   const chainFor = (
     route: FrontRoute | undefined,
     responseCache: ResponseCache | undefined,
+    routeLimiter: BriskMiddleware | undefined,
   ): BriskMiddleware => {
     const layers: BriskMiddleware[] = []
     if (tracked) layers.push(restore)
     if (limiter !== undefined && route?.rateLimit !== false) layers.push(limiter)
+    if (routeLimiter !== undefined) layers.push(routeLimiter)
     if (validators !== undefined && route?.conditional !== false) layers.push(validators)
     if (responseCache !== undefined) layers.push(responseCache)
     if (tracked) layers.push(strip)
@@ -210,7 +212,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
           throw new BriskOptionError(`${where}.${name}`, 'unknown', `one of ${[...ROUTE_KEYS].join(', ')}`)
         }
       }
-      for (const name of ['rateLimit', 'conditional', 'compress'] as const) {
+      for (const name of ['conditional', 'compress'] as const) {
         if (route[name] !== undefined && route[name] !== false) {
           throw new BriskOptionError(
             `${where}.${name}`,
@@ -218,6 +220,13 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
             'false (omit it to keep the front setting)',
           )
         }
+      }
+      let routeLimiter: BriskMiddleware | undefined
+      if (route.rateLimit !== undefined && route.rateLimit !== false) {
+        if (typeof route.rateLimit !== 'object' || route.rateLimit === null) {
+          throw new BriskOptionError(`${where}.rateLimit`, route.rateLimit, 'rateLimit options or false')
+        }
+        routeLimiter = rateLimit({ ...shared, ...route.rateLimit })
       }
       let routeCache = defaultCache
       if (route.cache === false) routeCache = undefined
@@ -233,7 +242,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
           store: route.cache.store ?? store,
         })
       }
-      const chain = chainFor(route, routeCache)
+      const chain = chainFor(route, routeCache, routeLimiter)
       routes.push({
         pattern: compilePathPattern(route.path, `${where}.path`),
         chain,
@@ -241,7 +250,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
       })
     })
   }
-  const fallback = chainFor(undefined, defaultCache)
+  const fallback = chainFor(undefined, defaultCache, undefined)
 
   const fallbackAttempt = answerNowOf(fallback)
   const routeOf = (req: BriskRequest): CompiledRoute | undefined => {
