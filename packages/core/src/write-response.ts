@@ -72,32 +72,34 @@ function write(
  * every request's `res` a hidden class of its own (it swaps the prototype), so each property
  * read on it misses V8's inline caches: the general path's ~40 reads and calls cost a hit about
  * as much as the cache lookup and the rest of brisk together (measured, see bench/README.md).
- * Headers still go through `setHeader`, so loggers reading `res.getHeader()` see them.
+ * Headers go through `setHeader`, so loggers reading `res.getHeader()` see them, unless the
+ * caller chose the head in one call ({@link writeFrontAnswer}).
  */
 function sendAnswer(res: ServerResponse, response: BriskResponse, headInOneCall: boolean): Promise<void> {
   if (res.destroyed || headSent(res)) return send(res, response, res as unknown as ResponseWriter)
-  const headers = response.headers
-  if (headInOneCall && writeWholeAnswer(res, response)) return Promise.resolve()
-  removeHeadersNotIn(res, headers)
-  const setHeader = res.setHeader
-  for (const name in headers) {
-    const value = headers[name]
-    if (value !== undefined) setHeader.call(res, name, value)
-  }
   const body = response.body as Buffer | null
-  if (body !== null) {
-    // The bytes win over a Content-Length that disagrees with them; a HEAD keeps the length of
-    // the body it stands for (RFC 9110 §9.3.2).
-    const declared = headers['content-length']
-    if (declared !== undefined && Number(declared) !== body.length && res.req?.method !== 'HEAD') {
-      setHeader.call(res, 'content-length', String(body.length))
+  if (!headInOneCall || !writeHeadAtOnce(res, response)) {
+    const headers = response.headers
+    removeHeadersNotIn(res, headers)
+    const setHeader = res.setHeader
+    for (const name in headers) {
+      const value = headers[name]
+      if (value !== undefined) setHeader.call(res, name, value)
     }
+    if (body !== null) {
+      // The bytes win over a Content-Length that disagrees with them; a HEAD keeps the length of
+      // the body it stands for (RFC 9110 §9.3.2).
+      const declared = headers['content-length']
+      if (declared !== undefined && Number(declared) !== body.length && res.req?.method !== 'HEAD') {
+        setHeader.call(res, 'content-length', String(body.length))
+      }
+    }
+    // A store on such a `res` costs several times a read (the field is generalized each time): a
+    // 200 is what Node set already.
+    if (res.statusCode !== response.status) res.statusCode = response.status
+    // Node supplies the default reason phrase for the status itself.
+    if (response.statusMessage !== undefined) res.statusMessage = response.statusMessage
   }
-  // A store on such a `res` costs several times a read (the field is generalized each time): a
-  // 200 is what Node set already.
-  if (res.statusCode !== response.status) res.statusCode = response.status
-  // Node supplies the default reason phrase for the status itself.
-  if (response.statusMessage !== undefined) res.statusMessage = response.statusMessage
   if (body === null) res.end()
   else res.end(body)
   return Promise.resolve()
@@ -105,14 +107,14 @@ function sendAnswer(res: ServerResponse, response: BriskResponse, headInOneCall:
 
 /**
  * The head in one `writeHead(status, fields)` call, when nothing was set on `res` before (no outer
- * listener's fields to keep) and the fields can go as they are; `false` leaves the answer to the
+ * listener's fields to keep) and the fields can go as they are; `false` leaves the head to the
  * field-by-field path. Node then validates and serializes the fields in one pass instead of
  * storing each through `setHeader`: measured with callgrind on a front-mode hit (45 KB page, 5
- * fields), 78.4k instructions per response through `setHeader`, 73.0k this way, 69.1k for the
+ * fields), 78.4k instructions per response through `setHeader`, 70.7k this way, 69.1k for the
  * raw `node:http` write of the same bytes. The price: `res.getHeader()` does not see fields
  * written so; nothing in front of the app reads them but code wrapping the listener (README).
  */
-function writeWholeAnswer(res: ServerResponse, response: BriskResponse): boolean {
+function writeHeadAtOnce(res: ServerResponse, response: BriskResponse): boolean {
   const headers = response.headers
   const body = response.body as Buffer | null
   for (const name in headers) {
@@ -124,8 +126,6 @@ function writeWholeAnswer(res: ServerResponse, response: BriskResponse): boolean
   if (res.getHeaderNames().length > 0) return false
   if (response.statusMessage === undefined) res.writeHead(response.status, headers as OutgoingHttpHeaders)
   else res.writeHead(response.status, response.statusMessage, headers as OutgoingHttpHeaders)
-  if (body === null) res.end()
-  else res.end(body)
   return true
 }
 

@@ -82,18 +82,11 @@ export function toExpress(
       // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
       bindHints: false,
     })
-    if (answerNow !== undefined) {
-      let answered: BriskResponse | undefined
-      try {
-        answered = answerNow(request, NOTHING_BELOW)
-      } catch (error) {
-        next(error)
-        return
-      }
-      if (answered !== undefined) {
-        void writeResponse(res, answered)
-        return
-      }
+    // A twin that throws goes to Express's error handling, as any middleware's synchronous throw.
+    const answered = answerNow?.(request, NOTHING_BELOW)
+    if (answered !== undefined) {
+      void writeResponse(res, answered)
+      return
     }
     let capture: ResponseCapture | undefined
     const runApp = (derived?: BriskRequest): Promise<BriskResponse> => {

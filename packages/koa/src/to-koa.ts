@@ -54,19 +54,11 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
       // Bound right before the app runs: a hit never runs it, and pays for no WeakMap insertion.
       bindHints: false,
     })
-    if (answerNow !== undefined) {
-      let answered: BriskResponse | undefined
-      try {
-        answered = answerNow(request, NOTHING_BELOW)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      if (answered !== undefined) {
-        writeKoaResponse(ctx, answered, undefined)
-        return Promise.resolve()
-      }
-    }
-    return run(ctx, next, request)
+    // A twin that throws is Koa's to handle, as any middleware's synchronous throw.
+    const answered = answerNow?.(request, NOTHING_BELOW)
+    if (answered === undefined) return run(ctx, next, request)
+    writeKoaResponse(ctx, answered, undefined)
+    return Promise.resolve()
   }
 }
 
