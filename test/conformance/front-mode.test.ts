@@ -61,7 +61,16 @@ describe.each(FRAMEWORKS)('front mode conformance on %s', (framework) => {
         : entry
     const fromFront = await observeSequence(front, negotiated)
     const fromMiddleware = await observeSequence(middleware, negotiated)
-    if (!framework.startsWith('koa')) return void expect(fromFront).toEqual(fromMiddleware)
+    if (!framework.startsWith('koa')) {
+      // Express sets X-Powered-By before any middleware runs: in middleware mode it stays on every
+      // answer, a 304 from stored validators included (as on Express's own 304), while front
+      // mode's 304 carries the fields RFC 9110 §15.4.5 lists (a hit, the ones its entry stored).
+      const expressView = (observed: Observed): Observed =>
+        observed.status !== 304
+          ? observed
+          : { ...observed, headers: observed.headers.filter(([name]) => name !== 'x-powered-by') }
+      return void expect(fromFront.map(expressView)).toEqual(fromMiddleware.map(expressView))
+    }
     // Koa's middleware mode puts a hit back on ctx, and Koa re-declares Content-Length where it
     // sets the body, so the field order of its head may differ; the fields and bytes may not.
     // And when a handler throws, Koa's ctx.onerror rewrites the whole response after brisk ran,

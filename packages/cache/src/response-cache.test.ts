@@ -678,6 +678,79 @@ describe('cache()', () => {
     })
   })
 
+  describe('fields set before the app ran (hints.earlierFields)', () => {
+    /** A request whose adapter saw `x-request-id` (and CORS) set on the response before the app ran. */
+    const withEarlier = (id: string): BriskRequest =>
+      request('/page', {}, 'GET', {
+        earlierFields: { 'x-request-id': id, 'access-control-allow-origin': '*' },
+      })
+    /** The app's response carries them as the adapter's capture sees them, beside its own. */
+    const appAnswer = (req: BriskRequest, extra: Record<string, string> = {}): BriskResponse =>
+      ok('page', {
+        'cache-control': 'max-age=10',
+        etag: '"v1"',
+        ...(req.hints.earlierFields as Record<string, string>),
+        ...extra,
+      })
+
+    it('stores the response without them, and still answers the miss with them', async () => {
+      const t = setup({}, (req) => appAnswer(req))
+      const miss = await t.run(withEarlier('r1'))
+      expect(miss.headers['x-request-id']).toBe('r1')
+      expect(miss.headers['access-control-allow-origin']).toBe('*')
+      const hit = await t.run(request())
+      expect(hit.headers['cache-status']).toBe('brisk; hit; ttl=10')
+      expect(hit.headers['x-request-id']).toBeUndefined()
+      expect(hit.headers['access-control-allow-origin']).toBeUndefined()
+      expect(hit.headers.etag).toBe('"v1"')
+    })
+
+    it('stores a field the app gave a value of its own', async () => {
+      const t = setup({}, (req) => appAnswer(req, { 'access-control-allow-origin': 'https://a.example' }))
+      await t.run(withEarlier('r1'))
+      const hit = await t.run(request())
+      expect(hit.headers['access-control-allow-origin']).toBe('https://a.example')
+      expect(hit.headers['x-request-id']).toBeUndefined()
+    })
+
+    it("hands requests waiting for the same response the answer without the first request's fields", async () => {
+      let release: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const t = setup({}, async (req) => {
+        await gate
+        return appAnswer(req)
+      })
+      const leader = t.run(withEarlier('r1'))
+      const waiter = t.run(withEarlier('r2'))
+      await new Promise((resolve) => setImmediate(resolve))
+      release()
+      const [first, second] = await Promise.all([leader, waiter])
+      expect(t.calls).toBe(1)
+      expect(first.headers['x-request-id']).toBe('r1')
+      expect(second.headers['cache-status']).toBe('brisk; fwd=uri-miss; collapsed')
+      expect(second.headers['x-request-id']).toBeUndefined()
+    })
+
+    it('does not store them from the 304 that revalidated a stale entry', async () => {
+      const t = setup({}, (req) => appAnswer(req))
+      await t.run(withEarlier('r1'))
+      t.clock.advance(11_000)
+      t.setHandler(() => ({
+        status: 304,
+        headers: { etag: '"v1"', 'cache-control': 'max-age=30', 'x-request-id': 'r2' },
+        body: null,
+      }))
+      const revalidated = await t.run(withEarlier('r2'))
+      // Answered with the entry: the adapter's writer keeps the request's own fields on it.
+      expect(revalidated.headers['cache-status']).toBe('brisk; fwd=stale; fwd-status=304; stored')
+      const hit = await t.run(request())
+      expect(hit.headers['cache-status']).toBe('brisk; hit; ttl=30')
+      expect(hit.headers['x-request-id']).toBeUndefined()
+    })
+  })
+
   describe('revalidation and stale responses', () => {
     it('revalidates a stale entry with its ETag and serves the stored body on 304', async () => {
       const t = setup({}, () => ok('body', { 'cache-control': 'max-age=10', etag: '"v1"' }))

@@ -397,7 +397,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const captured = captureBody(res.body, o.maxBodySize, declaredLength)
     res.body = captured.body
     const tags = collectTags(req.hints.tags, tagsHeader, surrogateKey)
-    const meta = responseMeta(res, decision, receivedAt, tags, o.tagsHeader)
+    const meta = responseMeta(res, decision, receivedAt, tags, o.tagsHeader, req.hints.earlierFields)
     const values = fields === undefined ? '' : variantValues(fields, req.headers)
 
     const keep = async (bytes: Buffer | undefined): Promise<SharedOutcome | undefined> => {
@@ -476,7 +476,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     metrics.inc('cache.revalidated')
     const meta: ResponseMeta = {
       ...stale.entry.meta,
-      headers: storableHeaders(merged, o.tagsHeader),
+      headers: storableHeaders(merged, o.tagsHeader, req.hints.earlierFields),
       storedAt: now,
       lifetime: decision.lifetime,
       initialAge: decision.initialAge,
@@ -736,7 +736,10 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     const decision = decideStorage(res.status, res.headers, req.hints.cacheFor, authenticated, settings, now)
     if (!decision.store) return undefined
     return {
-      prepared: prepareResponse(responseMeta(res, decision, now, [], o.tagsHeader), body ?? EMPTY),
+      prepared: prepareResponse(
+        responseMeta(res, decision, now, [], o.tagsHeader, req.hints.earlierFields),
+        body ?? EMPTY,
+      ),
       fields,
       values: fields === undefined ? '' : variantValues(fields, req.headers),
     }

@@ -1,6 +1,7 @@
 import {
   copyHeaders,
   headerValue,
+  isEarlierField,
   type BriskHeaders,
   type BriskResponse,
   type HeaderValue,
@@ -63,8 +64,16 @@ const NOT_STORED = new Set([
   'surrogate-key',
 ])
 
-/** The header fields worth storing: what the app sent without hop-by-hop, tag and per-hop fields. */
-export function storableHeaders(headers: BriskHeaders, tagsHeader: string): Record<string, HeaderValue> {
+/**
+ * The header fields worth storing: what the app sent without hop-by-hop, tag and per-hop fields,
+ * nor the fields middleware in front of brisk set for this exchange and the app left as they were
+ * (`earlier`, see `BriskHints.earlierFields`): that middleware sets them afresh on every hit.
+ */
+export function storableHeaders(
+  headers: BriskHeaders,
+  tagsHeader: string,
+  earlier?: BriskHeaders,
+): Record<string, HeaderValue> {
   const connection = headers.connection
   const named =
     connection === undefined
@@ -80,6 +89,7 @@ export function storableHeaders(headers: BriskHeaders, tagsHeader: string): Reco
     const value = headers[name]
     if (value === undefined || NOT_STORED.has(name) || name === tagsHeader || named?.has(name) === true)
       continue
+    if (isEarlierField(earlier, name, value)) continue
     kept[name] = value
   }
   return kept
@@ -92,11 +102,12 @@ export function responseMeta(
   storedAt: number,
   tags: string[],
   tagsHeader: string,
+  earlier?: BriskHeaders,
 ): ResponseMeta {
   const meta: ResponseMeta = {
     kind: 'response',
     status: res.status,
-    headers: storableHeaders(res.headers, tagsHeader),
+    headers: storableHeaders(res.headers, tagsHeader, earlier),
     storedAt,
     lifetime: freshness.lifetime,
     initialAge: freshness.initialAge,

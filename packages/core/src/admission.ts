@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { markAdmitted } from './admitted-fields.js'
 import { withAnswerNow, type AnswerNow } from './answer-now.js'
 import { snapshotHeaders } from './capture-response.js'
+import { belongsOnRefusal, markRefusal } from './earlier-fields.js'
 import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 
 /**
@@ -53,7 +54,7 @@ export function admissionMiddleware<T extends object = object>(
     else decidedBefore.delete(req)
     // A settled decision (the memory store's) is used as it is: awaiting it would cost a turn.
     const admission = isPromise(decided) ? await decided : decided
-    if ('response' in admission) return admission.response
+    if ('response' in admission) return markRefusal(admission.response)
     return withAdmissionHeaders(await next(), admission.headers)
   }
   const attempt: AnswerNow = (req, inner) => {
@@ -63,7 +64,7 @@ export function admissionMiddleware<T extends object = object>(
       decidedBefore.set(req, decided)
       return undefined
     }
-    if ('response' in decided) return decided.response
+    if ('response' in decided) return markRefusal(decided.response)
     const response = inner()
     if (response !== undefined) return withAdmissionHeaders(response, decided.headers)
     decidedBefore.set(req, decided)
@@ -134,9 +135,8 @@ const LIST_FIELDS = new Set(['ratelimit', 'ratelimit-policy'])
 export function withEarlierHeaders(res: ServerResponse, response: BriskResponse): BriskResponse {
   const earlier = snapshotHeaders(res)
   for (const name in earlier) {
-    // Caching and representation fields were meant for the app's answer, not this refusal:
-    // a CDN must not keep one client's 429 (RFC 9213 CDN-Cache-Control, Surrogate-Control).
-    if (NOT_FOR_REFUSALS.test(name)) delete earlier[name]
+    // Caching and representation fields were meant for the app's answer, not this refusal.
+    if (!belongsOnRefusal(name)) delete earlier[name]
   }
   const headers = { ...earlier, ...response.headers }
   // A limiter that ran before this one keeps its members of the RateLimit lists on the refusal.
@@ -146,14 +146,12 @@ export function withEarlierHeaders(res: ServerResponse, response: BriskResponse)
     if (own === undefined || (typeof prior !== 'string' && !Array.isArray(prior))) continue
     headers[name] = [...listMembers(prior), ...listMembers(own)].join(', ')
   }
-  return { ...response, headers }
+  return markRefusal({ ...response, headers })
 }
 
 function listMembers(value: string | readonly string[]): readonly string[] {
   return typeof value === 'string' ? [value] : value
 }
-
-const NOT_FOR_REFUSALS = /cache-control$|^surrogate-control$|^expires$|^etag$|^last-modified$|^content-/
 
 /** Whether an admit result is already settled (the synchronous path adapters take without a promise). */
 export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

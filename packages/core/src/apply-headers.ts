@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { isAdmittedField } from './admitted-fields.js'
+import { setBeforeApp } from './earlier-fields.js'
 import type { BriskHeaders } from './exchange.js'
 
 /**
@@ -17,10 +18,13 @@ export function applyHeaders(res: ServerResponse, headers: BriskHeaders): void {
 
 /**
  * Removes from the response the fields `headers` does not have, except those an admission set
- * for this client (its RateLimit fields stay on whatever answer is written).
+ * for this client (its RateLimit fields stay on whatever answer is written) and those middleware
+ * in front of brisk set for this request (see earlier-fields).
  */
 export function removeHeadersNotIn(res: ServerResponse, headers: BriskHeaders): void {
   for (const name of res.getHeaderNames()) {
-    if (headers[name] === undefined && !isAdmittedField(res, name)) res.removeHeader(name)
+    if (headers[name] === undefined && !isAdmittedField(res, name) && !setBeforeApp(res, name)) {
+      res.removeHeader(name)
+    }
   }
 }

@@ -29,6 +29,13 @@ export interface BriskHints {
    * the answer, limiters do not count it, and nobody reads the response.
    */
   refresh?: boolean
+  /**
+   * Fields middleware outside brisk had set on the response when the app was about to run (a
+   * request id, CORS): they belong to this exchange, not to the representation, so a cache does
+   * not store those the response still carries unchanged. Set by the adapters; absent when there
+   * were none.
+   */
+  earlierFields?: BriskHeaders
 }
 
 /** What a handler declared with `cacheFor('5m', { swr: '1m', tags })`, in milliseconds. */

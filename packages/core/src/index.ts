@@ -64,3 +64,10 @@ export {
   type CacheForOptions,
 } from './request-context.js'
 export { applyHeaders } from './apply-headers.js'
+export {
+  belongsOnRefusal,
+  isEarlierField,
+  keepEarlierFields,
+  markRefusal,
+  noteEarlierFields,
+} from './earlier-fields.js'

@@ -5,6 +5,8 @@ import { PassThrough, Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BriskResponse } from './exchange.js'
 import { setAdmissionHeaders } from './admission.js'
+import { captureResponse } from './capture-response.js'
+import { markRefusal } from './earlier-fields.js'
 import { writeFrontAnswer, writeResponse } from './write-response.js'
 
 const servers: ReturnType<typeof createServer>[] = []
@@ -43,9 +45,10 @@ describe.each([
   ['writeResponse', writeResponse],
   ['writeFrontAnswer', writeFrontAnswer],
 ])('%s', (_name, write) => {
-  it('sends exactly the answer headers, dropping ones the response held before', async () => {
+  it("keeps the fields set before an answer made without the app; the answer's own win", async () => {
     const port = await serve((_req, res) => {
-      res.setHeader('X-Stale', 'old')
+      res.setHeader('X-Request-Id', 'this-request')
+      res.setHeader('x-new', 'earlier')
       const answer: BriskResponse = {
         status: 200,
         headers: { 'x-new': 'new', 'set-cookie': ['a=1', 'b=2'] },
@@ -54,11 +57,36 @@ describe.each([
       void write(res, answer)
     })
     const res = await open(port)
-    expect(res.headers['x-stale']).toBeUndefined()
+    expect(res.headers['x-request-id']).toBe('this-request')
     expect(res.headers['x-new']).toBe('new')
     expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2'])
     expect(res.headers['content-length']).toBe('2')
     expect(await readAll(res)).toBe('ok')
+  })
+
+  it('keeps earlier fields on a refusal, except the caching and representation ones', async () => {
+    const port = await serve((_req, res) => {
+      res.setHeader('access-control-allow-origin', 'https://app.example')
+      res.setHeader('cache-control', 'public, max-age=600')
+      res.setHeader('cdn-cache-control', 'max-age=600')
+      res.setHeader('content-language', 'en')
+      res.setHeader('etag', '"page"')
+      const refusal = markRefusal({
+        status: 429,
+        headers: { 'content-type': 'text/plain', 'content-length': '2', 'retry-after': '5' },
+        body: Buffer.from('no'),
+      })
+      void write(res, refusal)
+    })
+    const res = await open(port)
+    expect(res.statusCode).toBe(429)
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.example')
+    expect(res.headers['retry-after']).toBe('5')
+    expect(res.headers['content-type']).toBe('text/plain')
+    for (const name of ['cache-control', 'cdn-cache-control', 'content-language', 'etag']) {
+      expect(res.headers[name]).toBeUndefined()
+    }
+    expect(await readAll(res)).toBe('no')
   })
 
   it('answers 500 rather than crash when a field value cannot be sent', async () => {
@@ -131,12 +159,12 @@ describe.each([
   it('keeps what an admission set on the response, and the bytes of a HEAD answer out', async () => {
     const port = await serve((_req, res) => {
       setAdmissionHeaders(res, { ratelimit: '"default";r=4;t=60' })
-      res.setHeader('x-earlier', 'dropped')
+      res.setHeader('x-earlier', 'kept')
       void write(res, { status: 200, headers: { 'content-length': '5' }, body: Buffer.from('hello') })
     })
     const res = await open(port, 'HEAD')
     expect(res.headers['ratelimit']).toBe('"default";r=4;t=60')
-    expect(res.headers['x-earlier']).toBeUndefined()
+    expect(res.headers['x-earlier']).toBe('kept')
     expect(res.headers['content-length']).toBe('5')
     expect(await readAll(res)).toBe('')
   })
@@ -245,5 +273,26 @@ describe.each([
     expect(produced).toBeLessThan(64 * 1024 * 1024)
     res.destroy()
     await expect.poll(() => body.destroyed).toBe(true)
+  })
+})
+
+describe('writeResponse of an answer made from the app response', () => {
+  it('sends exactly the answer headers: what a middleware dropped from the app response goes', async () => {
+    const port = await serve((_req, res) => {
+      res.setHeader('x-earlier', 'before the app')
+      const capture = captureResponse(res)
+      res.setHeader('content-length', '5')
+      res.setHeader('x-app', 'yes')
+      res.end('hello')
+      void capture.response.then((response) => {
+        const { 'content-length': _dropped, 'x-earlier': _alsoDropped, ...rest } = response.headers
+        return writeResponse(res, { ...response, headers: rest }, capture.writer)
+      })
+    })
+    const res = await open(port)
+    expect(res.headers['x-app']).toBe('yes')
+    expect(res.headers['content-length']).toBeUndefined()
+    expect(res.headers['x-earlier']).toBeUndefined()
+    expect(await readAll(res)).toBe('hello')
   })
 })

@@ -1,12 +1,15 @@
 import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import { applyHeaders, removeHeadersNotIn } from './apply-headers.js'
+import { applyHeaders } from './apply-headers.js'
+import { keepEarlierFields } from './earlier-fields.js'
 import type { BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
 import { headSent, type ResponseWriter } from './response-writer.js'
 
 /**
- * Writes a {@link BriskResponse} to a Node response: status, exactly its headers, and its body.
+ * Writes a {@link BriskResponse} to a Node response: status, its headers, and its body. Fields
+ * middleware in front of brisk set for this request stay beside the answer's (earlier-fields);
+ * others the response held and the answer dropped (a compressor's `content-length`) go.
  * A stream body is sent as it arrives (headers flushed first, so SSE clients see the response
  * open at once), with back-pressure from the socket, and destroyed if the client goes away.
  *
@@ -80,7 +83,8 @@ function sendAnswer(res: ServerResponse, response: BriskResponse, headInOneCall:
   const body = response.body as Buffer | null
   if (!headInOneCall || !writeHeadAtOnce(res, response)) {
     const headers = response.headers
-    removeHeadersNotIn(res, headers)
+    // Fields on `res` now were set by middleware in front of brisk for this request: they stay.
+    keepEarlierFields(res, response)
     const setHeader = res.setHeader
     for (const name in headers) {
       const value = headers[name]

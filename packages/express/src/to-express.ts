@@ -11,6 +11,7 @@ import {
   isAdmission,
   isPromise,
   NOTHING_BELOW,
+  noteEarlierFields,
   parseSize,
   serverListener,
   setAdmissionHeaders,
@@ -92,6 +93,7 @@ export function toExpress(
     const runApp = (derived?: BriskRequest): Promise<BriskResponse> => {
       applyDerivedRequest(req, request, derived)
       if (boundHints(req) === undefined) bindHints(req, request.hints)
+      noteEarlierFields(res, request.hints)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       next()

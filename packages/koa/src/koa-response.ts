@@ -1,7 +1,13 @@
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { Readable, Stream } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { applyHeaders, snapshotHeaders, type BriskBody, type BriskResponse } from '@brisk/core'
+import {
+  applyHeaders,
+  keepEarlierFields,
+  snapshotHeaders,
+  type BriskBody,
+  type BriskResponse,
+} from '@brisk/core'
 import type { Context } from 'koa'
 
 /** Statuses whose responses never carry a body (RFC 9110 §6.4.1, §15.3.5, §15.4.5). */
@@ -114,7 +120,10 @@ function isWebBody(value: unknown): boolean {
 
 /**
  * Puts a brisk middleware's answer back onto ctx so Koa sends it (and any Koa middleware
- * further out sees it): body, status, reason phrase and exactly the answer's headers.
+ * further out sees it): body, status, reason phrase and the answer's headers. `fromApp` is the
+ * app's response the answer was made from: then the headers become exactly the answer's. An
+ * answer made without the app (a hit, a 429) keeps what Koa middleware before brisk set for
+ * this request (a request id, CORS), as the app's own response would have.
  */
 export function writeKoaResponse(
   ctx: Context,
@@ -122,6 +131,7 @@ export function writeKoaResponse(
   fromApp: BriskResponse | undefined,
 ): void {
   if (fromApp !== undefined && bypassed.has(fromApp)) return
+  const earlier = fromApp === undefined ? ctx.res.getHeaders() : undefined
   const { status, body } = response
   // `ctx.body = null` turns a 200 into a 204, so the status is set after the body; Koa then
   // sends an explicit null body as nothing, whatever the status. A HEAD answer's body is never
@@ -135,5 +145,29 @@ export function writeKoaResponse(
   } else if (ctx.body !== body) ctx.body = body
   ctx.status = status
   if (response.statusMessage !== undefined) ctx.message = response.statusMessage
-  applyHeaders(ctx.res, response.headers)
+  if (earlier === undefined) applyHeaders(ctx.res, response.headers)
+  else applyOverEarlier(ctx.res, response, earlier)
+}
+
+/**
+ * The answer's fields over those set before brisk's turn: what Koa's body and status setters
+ * added or took away on their own (a guessed Content-Type, a length) is undone, the earlier
+ * fields stay (less, on a refusal, the representation ones), and the answer's own win.
+ */
+function applyOverEarlier(res: ServerResponse, response: BriskResponse, earlier: OutgoingHttpHeaders): void {
+  const headers = response.headers
+  for (const name of res.getHeaderNames()) {
+    if (headers[name] === undefined && earlier[name] === undefined) res.removeHeader(name)
+  }
+  for (const name in earlier) {
+    const value = earlier[name]
+    if (value !== undefined && headers[name] === undefined && res.getHeader(name) !== value) {
+      res.setHeader(name, value)
+    }
+  }
+  keepEarlierFields(res, response)
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined && res.getHeader(name) !== value) res.setHeader(name, value)
+  }
 }

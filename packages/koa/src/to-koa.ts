@@ -8,6 +8,7 @@ import {
   isAdmission,
   isPromise,
   NOTHING_BELOW,
+  noteEarlierFields,
   serverListener,
   setAdmissionHeaders,
   withEarlierHeaders,
@@ -39,6 +40,7 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
     const response = await middleware(request, async (derived?: BriskRequest) => {
       applyDerivedRequest(ctx.req, request, derived)
       if (boundHints(ctx.req) === undefined) bindHints(ctx.req, request.hints)
+      noteEarlierFields(ctx.res, request.hints)
       await next()
       fromApp = readKoaResponse(ctx)
       return fromApp

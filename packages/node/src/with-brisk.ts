@@ -11,6 +11,7 @@ import {
   isAdmission,
   isPromise,
   NOTHING_BELOW,
+  noteEarlierFields,
   parseSize,
   resolveLogger,
   setAdmissionHeaders,
@@ -180,6 +181,7 @@ export function withBrisk(
     const next = (derived?: BriskRequest): Promise<BriskResponse> => {
       applyDerivedRequest(req, request, derived)
       if (boundHints(req) === undefined) bindHints(req, request.hints)
+      noteEarlierFields(res, request.hints)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       try {

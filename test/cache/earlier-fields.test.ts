@@ -1,0 +1,247 @@
+/**
+ * Fields that middleware in front of brisk sets for each request (a request id, CORS) belong to
+ * that request: the cache neither stores nor replays them, and an answer brisk makes without the
+ * app keeps the ones set for the request it answers. Through every adapter, over real sockets.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
+import { cache, memoryStore } from '@brisk/cache'
+import { BriskMetrics, compose, type BriskMiddleware } from '@brisk/core'
+import { toExpress } from '@brisk/express'
+import { toKoa } from '@brisk/koa'
+import { withBrisk } from '@brisk/node'
+import { rateLimit } from '@brisk/ratelimit'
+import express from 'express'
+import Koa from 'koa'
+import request from 'supertest'
+import { afterEach, describe, expect, it } from 'vitest'
+
+const require = createRequire(import.meta.url)
+const Koa2 = require('koa2') as typeof Koa
+const express4 = require('express4') as typeof express
+
+/** What runs before brisk for every request: sets fields on the response, as CORS or a request-id middleware does. */
+type Earlier = (req: IncomingMessage, res: ServerResponse) => void
+/** What the app answers: fields and a body, which each framework's app sends its own way. */
+interface Reply {
+  status?: number
+  headers: Record<string, string>
+  body: string
+}
+type Handler = (req: IncomingMessage) => Reply
+
+function sendNode(res: ServerResponse, reply: Reply): void {
+  res.statusCode = reply.status ?? 200
+  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value)
+  res.end(reply.body)
+}
+type Build = (earlier: Earlier, mw: BriskMiddleware, handler: Handler) => Server
+
+const adapters: Array<[name: string, build: Build]> = [
+  [
+    'node:http (a listener wrapping withBrisk)',
+    (earlier, mw, handler) => {
+      const inner = withBrisk(mw, (req, res) => sendNode(res, handler(req)), { logger: false })
+      return createServer((req, res) => {
+        earlier(req, res)
+        inner(req, res)
+      })
+    },
+  ],
+  ...(
+    [
+      ['Koa 2', Koa2],
+      ['Koa 3', Koa],
+    ] as const
+  ).map(([name, KoaApp]): [string, Build] => [
+    name,
+    (earlier, mw, handler) => {
+      const app = new KoaApp()
+      app.silent = true
+      app.use(async (ctx, next) => {
+        earlier(ctx.req, ctx.res)
+        await next()
+      })
+      app.use(toKoa(mw))
+      app.use((ctx) => {
+        const reply = handler(ctx.req)
+        ctx.set(reply.headers)
+        ctx.body = reply.body
+        ctx.status = reply.status ?? 200
+      })
+      return createServer(app.callback())
+    },
+  ]),
+  ...(
+    [
+      ['Express 4', express4],
+      ['Express 5', express],
+    ] as const
+  ).map(([name, expressApp]): [string, Build] => [
+    name,
+    (earlier, mw, handler) => {
+      const app = expressApp()
+      app.disable('etag')
+      app.use((req, res, next) => {
+        earlier(req, res)
+        next()
+      })
+      app.use(toExpress(mw))
+      app.use((req, res) => sendNode(res, handler(req)))
+      return createServer(app)
+    },
+  ]),
+]
+
+const servers: Server[] = []
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+function page(extra: Record<string, string> = {}): Reply {
+  return {
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'max-age=60', ...extra },
+    body: '<p>page</p>',
+  }
+}
+
+describe.each(adapters)('fields set before brisk, through %s', (_name, build) => {
+  function serve(earlier: Earlier, handler: Handler, mw?: BriskMiddleware) {
+    let calls = 0
+    const server = build(
+      earlier,
+      mw ?? cache({ logger: false, metrics: new BriskMetrics(), store: memoryStore() }),
+      (req) => {
+        calls++
+        return handler(req)
+      },
+    )
+    servers.push(server)
+    return {
+      server,
+      get calls() {
+        return calls
+      },
+    }
+  }
+
+  it("a hit carries the request id set for its own request, not the first request's", async () => {
+    let id = 0
+    const t = serve(
+      (_req, res) => res.setHeader('x-request-id', `req-${++id}`),
+      () => page(),
+    )
+    const first = await request(t.server).get('/page')
+    expect(first.headers['x-request-id']).toBe('req-1')
+    for (const expected of ['req-2', 'req-3']) {
+      const hit = await request(t.server).get('/page')
+      expect(hit.headers['cache-status']).toMatch(/; hit/)
+      expect(hit.headers['x-request-id']).toBe(expected)
+      expect(hit.headers['content-type']).toBe('text/html; charset=utf-8')
+      expect(hit.text).toBe('<p>page</p>')
+    }
+    expect(t.calls).toBe(1)
+  })
+
+  it('a field the earlier middleware did not set this time is not on the hit', async () => {
+    const t = serve(
+      (req, res) => {
+        const trace = req.headers['x-trace']
+        if (typeof trace === 'string') res.setHeader('x-trace-id', trace)
+      },
+      () => page(),
+    )
+    const traced = await request(t.server).get('/page').set('x-trace', 'abc')
+    expect(traced.headers['x-trace-id']).toBe('abc')
+    const hit = await request(t.server).get('/page')
+    expect(hit.headers['cache-status']).toMatch(/; hit/)
+    expect(hit.headers['x-trace-id']).toBeUndefined()
+  })
+
+  it('a field the app set over the earlier value is the app\u2019s, stored and replayed', async () => {
+    const t = serve(
+      (_req, res) => res.setHeader('x-frame-options', 'DENY'),
+      () => page({ 'x-frame-options': 'SAMEORIGIN' }),
+    )
+    await request(t.server).get('/page')
+    const hit = await request(t.server).get('/page')
+    expect(hit.headers['cache-status']).toMatch(/; hit/)
+    expect(hit.headers['x-frame-options']).toBe('SAMEORIGIN')
+  })
+
+  it('an earlier no-store still keeps the response out of the cache', async () => {
+    const t = serve(
+      (_req, res) => res.setHeader('cache-control', 'no-store'),
+      () => ({ headers: { 'content-type': 'text/plain' }, body: 'fresh' }),
+    )
+    await request(t.server).get('/page')
+    const second = await request(t.server).get('/page')
+    expect(second.headers['cache-status']).not.toMatch(/; hit/)
+    expect(second.headers['cache-control']).toBe('no-store')
+    expect(t.calls).toBe(2)
+  })
+
+  it('a 304 from stored validators keeps the earlier fields of its request', async () => {
+    let id = 0
+    const t = serve(
+      (_req, res) => res.setHeader('x-request-id', `req-${++id}`),
+      () => page({ etag: '"v1"' }),
+    )
+    await request(t.server).get('/page')
+    const revalidated = await request(t.server).get('/page').set('if-none-match', '"v1"')
+    expect(revalidated.status).toBe(304)
+    expect(revalidated.headers['x-request-id']).toBe('req-2')
+    expect(revalidated.headers.etag).toBe('"v1"')
+  })
+
+  it("an answer the cache makes from its entry after the app ran keeps the request's fields", async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const clock = { now: () => now }
+    let id = 0
+    const t = serve(
+      (_req, res) => res.setHeader('x-request-id', `req-${++id}`),
+      (req) =>
+        req.headers['if-none-match'] === '"v1"'
+          ? { status: 304, headers: { etag: '"v1"', 'cache-control': 'max-age=10' }, body: '' }
+          : page({ etag: '"v1"', 'cache-control': 'max-age=10' }),
+      cache({ logger: false, clock, store: memoryStore({ clock }) }),
+    )
+    // The client's own precondition, answered with a 304 from what was just stored.
+    const first = await request(t.server).get('/page').set('if-none-match', '"v1"')
+    expect(first.status).toBe(304)
+    expect(first.headers['cache-status']).toMatch(/stored/)
+    expect(first.headers['x-request-id']).toBe('req-1')
+    // Stale now: revalidated with the stored ETag, the app's 304, the stored body.
+    now += 11_000
+    const revalidated = await request(t.server).get('/page')
+    expect(revalidated.status).toBe(200)
+    expect(revalidated.headers['cache-status']).toMatch(/fwd-status=304/)
+    expect(revalidated.headers['x-request-id']).toBe('req-2')
+    expect(revalidated.text).toBe('<p>page</p>')
+    expect(t.calls).toBe(2)
+  })
+
+  it('a 429 keeps the earlier CORS field, not the earlier caching or representation fields', async () => {
+    const mw = compose(rateLimit({ limit: 1, window: '1m' }), cache({ logger: false, store: memoryStore() }))
+    const t = serve(
+      (_req, res) => {
+        res.setHeader('access-control-allow-origin', 'https://app.example')
+        res.setHeader('cache-control', 'public, max-age=600')
+        res.setHeader('content-language', 'en')
+      },
+      () => page(),
+      mw,
+    )
+    expect((await request(t.server).get('/a')).status).toBe(200)
+    const refused = await request(t.server).get('/b')
+    expect(refused.status).toBe(429)
+    expect(refused.headers['access-control-allow-origin']).toBe('https://app.example')
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/)
+    // The refusal's own Cache-Control, not the one meant for the page.
+    expect(refused.headers['cache-control']).toBe('no-store')
+    expect(refused.headers['content-language']).toBeUndefined()
+  })
+})
