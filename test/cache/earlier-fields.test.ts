@@ -245,3 +245,53 @@ describe.each(adapters)('fields set before brisk, through %s', (_name, build) =>
     expect(refused.headers['content-language']).toBeUndefined()
   })
 })
+
+describe('fields set between two brisk adapters on one request', () => {
+  it('Express: compress() outside, a request-id middleware, then cache(): every hit has its own id', async () => {
+    const { compress } = await import('@brisk/compress')
+    let id = 0
+    const app = express()
+    app.use(toExpress(compress()))
+    app.use((_req, res, next) => {
+      res.setHeader('x-request-id', `req-${++id}`)
+      next()
+    })
+    app.use(toExpress(cache({ logger: false, store: memoryStore() })))
+    app.get('/page', (_req, res) => {
+      res.setHeader('cache-control', 'max-age=60')
+      res.type('html').send('<p>page</p>'.repeat(200))
+    })
+    const server = createServer(app)
+    servers.push(server)
+    await request(server).get('/page').set('accept-encoding', 'gzip')
+    const hit = await request(server).get('/page').set('accept-encoding', 'gzip')
+    expect(hit.headers['cache-status']).toMatch(/; hit/)
+    expect(hit.headers['content-encoding']).toBe('gzip')
+    expect(hit.headers['x-request-id']).toBe('req-2')
+  })
+
+  it('Koa: compress() outside, a request-id middleware, then cache(): every hit has its own id', async () => {
+    const { compress } = await import('@brisk/compress')
+    let id = 0
+    const app = new Koa()
+    app.silent = true
+    app.use(toKoa(compress()))
+    app.use(async (ctx, next) => {
+      ctx.set('x-request-id', `req-${++id}`)
+      await next()
+    })
+    app.use(toKoa(cache({ logger: false, store: memoryStore() })))
+    app.use((ctx) => {
+      ctx.set('cache-control', 'max-age=60')
+      ctx.type = 'html'
+      ctx.body = '<p>page</p>'.repeat(200)
+    })
+    const server = createServer(app.callback())
+    servers.push(server)
+    await request(server).get('/page').set('accept-encoding', 'gzip')
+    const hit = await request(server).get('/page').set('accept-encoding', 'gzip')
+    expect(hit.headers['cache-status']).toMatch(/; hit/)
+    expect(hit.headers['content-encoding']).toBe('gzip')
+    expect(hit.headers['x-request-id']).toBe('req-2')
+  })
+})

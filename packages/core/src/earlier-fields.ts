@@ -14,11 +14,14 @@ import type { BriskHeaders, BriskHints, BriskResponse, HeaderValue } from './exc
  * a limiter set for this client are left out (they are the admission's, see admitted-fields).
  */
 export function noteEarlierFields(res: ServerResponse, hints: BriskHints): void {
-  // A second run of the app in one exchange (a revalidation, then a refetch) sees the first run's
-  // fields on `res`: the fields from before the first are the earlier ones.
-  if (hints.earlierFields !== undefined) return
+  // Adapters nested on one request share its hints; the innermost, whose app runs last, records
+  // last, so a cache there leaves out what middleware between the adapters set too.
   const earlier = snapshotHeaders(res)
-  if (Object.keys(earlier).length === 0) return
+  if (Object.keys(earlier).length === 0) {
+    if (hints.earlierFields !== undefined) delete hints.earlierFields
+    earlierOn.delete(res)
+    return
+  }
   hints.earlierFields = earlier
   earlierOn.set(res, earlier)
 }
