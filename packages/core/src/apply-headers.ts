@@ -28,3 +28,12 @@ export function removeHeadersNotIn(res: ServerResponse, headers: BriskHeaders): 
     }
   }
 }
+
+/**
+ * Before a 500 replaces an answer the app failed to finish: the fields the app set go (a
+ * `Set-Cookie` it set before it threw must not ride on the error); those a limiter set for this
+ * client stay, and those set before brisk let the app run, where the adapter recorded them.
+ */
+export function removeAppFields(res: ServerResponse): void {
+  removeHeadersNotIn(res, {})
+}

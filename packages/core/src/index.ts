@@ -63,7 +63,7 @@ export {
   type BriskContext,
   type CacheForOptions,
 } from './request-context.js'
-export { applyHeaders } from './apply-headers.js'
+export { applyHeaders, removeAppFields } from './apply-headers.js'
 export {
   belongsOnRefusal,
   isEarlierField,

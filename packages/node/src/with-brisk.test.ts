@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { compose, passThrough, withAnswerNow, type BriskMiddleware } from '@brisk/core'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
+import { rateLimit } from '@brisk/ratelimit'
 import { brisk } from './request-context.js'
 import { withBrisk } from './with-brisk.js'
 
@@ -120,6 +121,24 @@ describe('withBrisk', () => {
     const res = await request(server).get('/')
     expect(res.status).toBe(500)
     expect(res.headers['set-cookie']).toBeUndefined()
+  })
+
+  it('answers 500 without the fields a listener set before it threw, behind a limiter alone', async () => {
+    const server = createServer(
+      withBrisk(
+        rateLimit({ limit: 10, window: '1m' }),
+        (_req, res) => {
+          res.setHeader('Set-Cookie', 'session=secret')
+          throw new Error('broke')
+        },
+        { onError: () => {} },
+      ),
+    )
+    const res = await request(server).get('/')
+    expect(res.status).toBe(500)
+    expect(res.headers['set-cookie']).toBeUndefined()
+    // The limiter's fields for this client stay on whatever answer is written.
+    expect(res.headers['ratelimit']).toMatch(/^"default";r=9;t=\d+$/)
   })
 
   it('derives the client address from the socket unless proxies are trusted', async () => {

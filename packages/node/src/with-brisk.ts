@@ -13,6 +13,7 @@ import {
   NOTHING_BELOW,
   noteEarlierFields,
   parseSize,
+  removeAppFields,
   resolveLogger,
   setAdmissionHeaders,
   withEarlierHeaders,
@@ -107,7 +108,12 @@ export function withBrisk(
     // A client that went away needs no answer, and its absence is not a failure.
     if (res.destroyed) return
     if (headSent(res)) res.destroy()
-    else void writeResponse(res, { ...INTERNAL_ERROR, headers: { ...INTERNAL_ERROR.headers } })
+    else {
+      // An answer made without a capture keeps what is on `res`: here the listener may have set
+      // fields before it failed.
+      removeAppFields(res)
+      void writeResponse(res, { ...INTERNAL_ERROR, headers: { ...INTERNAL_ERROR.headers } })
+    }
     report(error, req)
   }
 
