@@ -1,6 +1,7 @@
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { snapshotHeaders } from './capture-response.js'
 import type { BriskHeaders, BriskHints, BriskResponse, HeaderValue } from './exchange.js'
+import { boundHints } from './request-context.js'
 
 /**
  * Fields that middleware outside brisk set on the response before brisk let the app run (a
@@ -17,25 +18,20 @@ export function noteEarlierFields(res: ServerResponse, hints: BriskHints): void 
   // Adapters nested on one request share its hints; the innermost, whose app runs last, records
   // last, so a cache there leaves out what middleware between the adapters set too.
   const earlier = snapshotHeaders(res)
-  if (Object.keys(earlier).length === 0) {
-    if (hints.earlierFields !== undefined) delete hints.earlierFields
-    earlierOn.delete(res)
-    return
-  }
-  hints.earlierFields = earlier
-  earlierOn.set(res, earlier)
+  if (Object.keys(earlier).length > 0) hints.earlierFields = earlier
+  else if (hints.earlierFields !== undefined) delete hints.earlierFields
 }
-
-// For the writers, which see `res` and the answer but not the exchange's hints.
-const earlierOn = new WeakMap<object, BriskHeaders>()
 
 /**
  * Whether `name` (lower-case) was set on `res` before brisk let the app run: an answer made from
  * the app's response keeps it even where a brisk layer answered from elsewhere (a 304 that
- * revalidated a stored entry is answered with the entry, which does not hold such fields).
+ * revalidated a stored entry is answered with the entry, which does not hold such fields). The
+ * writers see `res`, not the exchange: its hints are the ones bound to `res.req` before the app
+ * ran, where {@link noteEarlierFields} recorded them.
  */
-export function setBeforeApp(res: object, name: string): boolean {
-  return earlierOn.get(res)?.[name] !== undefined
+export function setBeforeApp(res: ServerResponse, name: string): boolean {
+  const req = res.req as IncomingMessage | undefined
+  return req !== undefined && boundHints(req)?.earlierFields?.[name] !== undefined
 }
 
 /** Whether the response's `value` for `name` is still the one set before the app ran. */
