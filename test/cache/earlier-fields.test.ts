@@ -224,26 +224,36 @@ describe.each(adapters)('fields set before brisk, through %s', (_name, build) =>
     expect(t.calls).toBe(2)
   })
 
-  it('a 429 keeps the earlier CORS field, not the earlier caching or representation fields', async () => {
-    const mw = compose(rateLimit({ limit: 1, window: '1m' }), cache({ logger: false, store: memoryStore() }))
-    const t = serve(
-      (_req, res) => {
-        res.setHeader('access-control-allow-origin', 'https://app.example')
-        res.setHeader('cache-control', 'public, max-age=600')
-        res.setHeader('content-language', 'en')
-      },
-      () => page(),
-      mw,
-    )
-    expect((await request(t.server).get('/a')).status).toBe(200)
-    const refused = await request(t.server).get('/b')
-    expect(refused.status).toBe(429)
-    expect(refused.headers['access-control-allow-origin']).toBe('https://app.example')
-    expect(refused.headers['retry-after']).toMatch(/^\d+$/)
-    // The refusal's own Cache-Control, not the one meant for the page.
-    expect(refused.headers['cache-control']).toBe('no-store')
-    expect(refused.headers['content-language']).toBeUndefined()
-  })
+  it.each([
+    [
+      'composed with the cache',
+      () => compose(rateLimit({ limit: 1, window: '1m' }), cache({ logger: false, store: memoryStore() })),
+    ],
+    ['alone (the admission path)', () => rateLimit({ limit: 1, window: '1m' })],
+  ])(
+    'a limiter %s: its 429 keeps the earlier CORS field, not the earlier caching or representation fields',
+    async (_how, limiter) => {
+      const t = serve(
+        (_req, res) => {
+          res.setHeader('access-control-allow-origin', 'https://app.example')
+          res.setHeader('cache-control', 'public, max-age=600')
+          res.setHeader('cdn-cache-control', 'max-age=600')
+          res.setHeader('content-language', 'en')
+        },
+        () => page(),
+        limiter(),
+      )
+      expect((await request(t.server).get('/a')).status).toBe(200)
+      const refused = await request(t.server).get('/b')
+      expect(refused.status).toBe(429)
+      expect(refused.headers['access-control-allow-origin']).toBe('https://app.example')
+      expect(refused.headers['retry-after']).toMatch(/^\d+$/)
+      // The refusal's own Cache-Control, not the one meant for the page.
+      expect(refused.headers['cache-control']).toBe('no-store')
+      expect(refused.headers['cdn-cache-control']).toBeUndefined()
+      expect(refused.headers['content-language']).toBeUndefined()
+    },
+  )
 })
 
 describe('fields set between two brisk adapters on one request', () => {

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http'
 import { markAdmitted } from './admitted-fields.js'
 import { withAnswerNow, type AnswerNow } from './answer-now.js'
-import { snapshotHeaders } from './capture-response.js'
-import { belongsOnRefusal, markRefusal } from './earlier-fields.js'
+import { markRefusal } from './earlier-fields.js'
 import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
+import { copyHeaders } from './headers.js'
 
 /**
  * What an admission middleware decided before the app runs: answer now (a 429), or let the
@@ -129,24 +129,21 @@ const LIST_FIELDS = new Set(['ratelimit', 'ratelimit-policy'])
 
 /**
  * An admission's own answer (a 429) as it goes onto a response earlier middleware already put
- * fields on: those fields stay (CORS, security headers, a request ID — a browser must be able to
- * read the 429), the answer's own fields win.
+ * fields on: the writers keep those fields (CORS, security headers, a request ID — a browser
+ * must be able to read the 429) but for the caching and representation ones, since this is a
+ * refusal (`markRefusal`); the answer's own fields win. A limiter that ran before this one keeps
+ * its members of the RateLimit lists, ahead of this one's.
  */
 export function withEarlierHeaders(res: ServerResponse, response: BriskResponse): BriskResponse {
-  const earlier = snapshotHeaders(res)
-  for (const name in earlier) {
-    // Caching and representation fields were meant for the app's answer, not this refusal.
-    if (!belongsOnRefusal(name)) delete earlier[name]
-  }
-  const headers = { ...earlier, ...response.headers }
-  // A limiter that ran before this one keeps its members of the RateLimit lists on the refusal.
+  let headers: BriskHeaders | undefined
   for (const name of LIST_FIELDS) {
     const prior = res.getHeader(name)
     const own = response.headers[name]
     if (own === undefined || (typeof prior !== 'string' && !Array.isArray(prior))) continue
+    headers ??= copyHeaders(response.headers)
     headers[name] = [...listMembers(prior), ...listMembers(own)].join(', ')
   }
-  return markRefusal({ ...response, headers })
+  return markRefusal(headers === undefined ? { ...response } : { ...response, headers })
 }
 
 function listMembers(value: string | readonly string[]): readonly string[] {

@@ -48,14 +48,9 @@ export function isEarlierField(earlier: BriskHeaders | undefined, name: string, 
 // CDN must not keep one client's 429: RFC 9213 CDN-Cache-Control, Surrogate-Control).
 const NOT_FOR_REFUSALS = /cache-control$|^surrogate-control$|^expires$|^etag$|^last-modified$|^content-/
 
-/** Whether an earlier field may stay on a refusal. */
-export function belongsOnRefusal(name: string): boolean {
-  return !NOT_FOR_REFUSALS.test(name)
-}
-
 const refusals = new WeakSet<BriskResponse>()
 
-/** Marks an admission's own answer (a 429) as a refusal: see {@link keepEarlierFields}. */
+/** Marks an admission's own answer (a 429) as a refusal: see {@link dropFieldsUnfitForRefusal}. */
 export function markRefusal(response: BriskResponse): BriskResponse {
   refusals.add(response)
   return response
@@ -63,12 +58,12 @@ export function markRefusal(response: BriskResponse): BriskResponse {
 
 /**
  * For an answer made without the app, written onto a response that may already carry earlier
- * fields: they all stay (the answer's own win, as the writer sets those after), except, on a
- * refusal, caching and representation fields the answer does not carry itself.
+ * fields, which stay (the answer's own win, as the writer sets those after): on a refusal, the
+ * earlier caching and representation fields the answer does not carry itself go first.
  */
-export function keepEarlierFields(res: ServerResponse, response: BriskResponse): void {
+export function dropFieldsUnfitForRefusal(res: ServerResponse, response: BriskResponse): void {
   if (!refusals.has(response)) return
   for (const name of res.getHeaderNames()) {
-    if (response.headers[name] === undefined && !belongsOnRefusal(name)) res.removeHeader(name)
+    if (response.headers[name] === undefined && NOT_FOR_REFUSALS.test(name)) res.removeHeader(name)
   }
 }

@@ -65,9 +65,8 @@ export {
 } from './request-context.js'
 export { applyHeaders, removeAppFields } from './apply-headers.js'
 export {
-  belongsOnRefusal,
+  dropFieldsUnfitForRefusal,
   isEarlierField,
-  keepEarlierFields,
   markRefusal,
   noteEarlierFields,
 } from './earlier-fields.js'

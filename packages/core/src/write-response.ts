@@ -1,7 +1,7 @@
 import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { applyHeaders } from './apply-headers.js'
-import { keepEarlierFields } from './earlier-fields.js'
+import { dropFieldsUnfitForRefusal } from './earlier-fields.js'
 import type { BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
 import { headSent, type ResponseWriter } from './response-writer.js'
@@ -83,8 +83,9 @@ function sendAnswer(res: ServerResponse, response: BriskResponse, headInOneCall:
   const body = response.body as Buffer | null
   if (!headInOneCall || !writeHeadAtOnce(res, response)) {
     const headers = response.headers
-    // Fields on `res` now were set by middleware in front of brisk for this request: they stay.
-    keepEarlierFields(res, response)
+    // Fields on `res` now were set by middleware in front of brisk for this request: they stay,
+    // but for those a refusal must not carry.
+    dropFieldsUnfitForRefusal(res, response)
     const setHeader = res.setHeader
     for (const name in headers) {
       const value = headers[name]

@@ -3,7 +3,7 @@ import { Readable, Stream } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import {
   applyHeaders,
-  keepEarlierFields,
+  dropFieldsUnfitForRefusal,
   snapshotHeaders,
   type BriskBody,
   type BriskResponse,
@@ -165,7 +165,7 @@ function applyOverEarlier(res: ServerResponse, response: BriskResponse, earlier:
       res.setHeader(name, value)
     }
   }
-  keepEarlierFields(res, response)
+  dropFieldsUnfitForRefusal(res, response)
   for (const name in headers) {
     const value = headers[name]
     if (value !== undefined && res.getHeader(name) !== value) res.setHeader(name, value)
