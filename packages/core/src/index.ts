@@ -37,7 +37,7 @@ export {
 export { batchWrites } from './batch-writes.js'
 export { appendVary, copyHeaders, headerValue } from './headers.js'
 export { deltaSeconds, parseCacheControl, type CacheControlDirectives } from './cache-control.js'
-export { applyDerivedRequest, createBriskRequest, type NodeRequestInfo } from './node-request.js'
+export { applyDerivedRequest, beforeApp, createBriskRequest, type NodeRequestInfo } from './node-request.js'
 export {
   refreshInBackground,
   REFRESH_DEADLINE_MS,
@@ -64,9 +64,4 @@ export {
   type CacheForOptions,
 } from './request-context.js'
 export { applyHeaders, removeAppFields } from './apply-headers.js'
-export {
-  dropFieldsUnfitForRefusal,
-  isEarlierField,
-  markRefusal,
-  noteEarlierFields,
-} from './earlier-fields.js'
+export { dropFieldsUnfitForRefusal, isEarlierField, markRefusal } from './earlier-fields.js'

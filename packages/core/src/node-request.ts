@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BriskHints, BriskRequest, BriskRequestHeaders } from './exchange.js'
 import { refreshInBackground, type RefreshVia } from './background-refresh.js'
+import { noteEarlierFields } from './earlier-fields.js'
 import { bindHints, boundHints } from './request-context.js'
 
 /** What an adapter knows about a Node request beyond the request itself. */
@@ -116,4 +117,21 @@ export function applyDerivedRequest(
 ): void {
   if (derived === undefined || derived === original || derived.headers === original.headers) return
   raw.headers = derived.headers as IncomingMessage['headers']
+}
+
+/**
+ * What every adapter does right before it runs the app for `original` (or the request a
+ * middleware derived from it): the derived header fields become the app's, the exchange's hints
+ * are bound so the request-context helper reaches them, and the fields set on `res` so far are
+ * recorded as set before the app (earlier-fields).
+ */
+export function beforeApp(
+  raw: IncomingMessage,
+  res: ServerResponse,
+  original: BriskRequest,
+  derived?: BriskRequest,
+): void {
+  applyDerivedRequest(raw, original, derived)
+  if (boundHints(raw) === undefined) bindHints(raw, original.hints)
+  noteEarlierFields(res, original.hints)
 }

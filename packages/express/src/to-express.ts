@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   answerNowOf,
-  applyDerivedRequest,
-  bindHints,
-  boundHints,
+  beforeApp,
   BriskOptionError,
   captureResponse,
   createBriskRequest,
@@ -11,7 +9,6 @@ import {
   isAdmission,
   isPromise,
   NOTHING_BELOW,
-  noteEarlierFields,
   parseSize,
   serverListener,
   setAdmissionHeaders,
@@ -91,9 +88,7 @@ export function toExpress(
     }
     let capture: ResponseCapture | undefined
     const runApp = (derived?: BriskRequest): Promise<BriskResponse> => {
-      applyDerivedRequest(req, request, derived)
-      if (boundHints(req) === undefined) bindHints(req, request.hints)
-      noteEarlierFields(res, request.hints)
+      beforeApp(req, res, request, derived)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       next()

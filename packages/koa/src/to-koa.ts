@@ -1,14 +1,11 @@
 import {
   answerNowOf,
-  applyDerivedRequest,
-  bindHints,
-  boundHints,
+  beforeApp,
   BriskOptionError,
   createBriskRequest,
   isAdmission,
   isPromise,
   NOTHING_BELOW,
-  noteEarlierFields,
   serverListener,
   setAdmissionHeaders,
   withEarlierHeaders,
@@ -38,9 +35,7 @@ export function toKoa(middleware: BriskMiddleware): Middleware {
   const run = async (ctx: Context, next: Next, request: BriskRequest): Promise<void> => {
     let fromApp: BriskResponse | undefined
     const response = await middleware(request, async (derived?: BriskRequest) => {
-      applyDerivedRequest(ctx.req, request, derived)
-      if (boundHints(ctx.req) === undefined) bindHints(ctx.req, request.hints)
-      noteEarlierFields(ctx.res, request.hints)
+      beforeApp(ctx.req, ctx.res, request, derived)
       await next()
       fromApp = readKoaResponse(ctx)
       return fromApp

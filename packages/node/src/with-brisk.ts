@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   answerNowOf,
-  applyDerivedRequest,
-  bindHints,
-  boundHints,
+  beforeApp,
   BriskOptionError,
   captureResponse,
   createBriskRequest,
@@ -11,7 +9,6 @@ import {
   isAdmission,
   isPromise,
   NOTHING_BELOW,
-  noteEarlierFields,
   parseSize,
   removeAppFields,
   resolveLogger,
@@ -185,9 +182,7 @@ export function withBrisk(
     }
     let capture: ResponseCapture | undefined
     const next = (derived?: BriskRequest): Promise<BriskResponse> => {
-      applyDerivedRequest(req, request, derived)
-      if (boundHints(req) === undefined) bindHints(req, request.hints)
-      noteEarlierFields(res, request.hints)
+      beforeApp(req, res, request, derived)
       const current = captureResponse(res, { bufferLimit })
       capture = current
       try {
