@@ -1,35 +1,68 @@
 #!/usr/bin/env bash
-# User-space instructions per response of one server variant (bench/instructions/server.ts),
-# counted by callgrind: a figure the machine's neighbours cannot move, unlike time. Each process
-# is warmed with the same number of requests before counting; counts of the same code still
-# differ between processes (JIT decisions), so run several and read the median.
+# User-space instructions per response of one server, counted by callgrind: a figure the
+# machine's neighbours cannot move, unlike time. Each process is warmed with the same number of
+# requests before counting; counts of the same code still differ between processes (JIT
+# decisions), so run several and read the median.
 #
 #   bash bench/instructions/count.sh <variant> [requests=20000] [processes=3]
+#
+# <variant> is one of bench/instructions/server.ts's layers over the Koa rate-limit route
+# (brisk from its sources), or <scenario>/<variant> of the bench (`npm run bench -- --list`),
+# e.g. cache-hits-express5/brisk-front: the server the bench starts, brisk from its builds
+# (`npm run build:packages` first), sent the scenario's request.
+#
+# BRISK_COUNT_NAME=<name> names the bundle, logs and dumps (default: the variant), so that two
+# builds of one variant (before and after a change) can be counted side by side.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 variant="${1:?usage: count.sh <variant> [requests] [processes]}"
 requests="${2:-20000}"
 processes="${3:-3}"
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install -y valgrind)" >&2; exit 1; }
-# Bundled beside node_modules, so its external requires resolve as the sources' do.
+# Bundled beside node_modules, so its external requires resolve as the sources' do; one file
+# per variant, so that counts of different variants can run at once.
 out=node_modules/.cache/brisk-instructions
 mkdir -p "$out"
-node_modules/.bin/esbuild bench/instructions/server.ts --bundle --platform=node --format=esm \
-  --conditions=brisk-source --outfile="$out/server.mjs" --external:koa --log-level=warning \
-  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+name="${BRISK_COUNT_NAME:-${variant//\//.}}"
+banner="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+if [[ "$variant" == */* ]]; then
+  ls packages/core/dist/index.js >/dev/null 2>&1 || { echo "build brisk first: npm run build:packages" >&2; exit 1; }
+  # Every package stays external, so @brisk/* load from dist as in the bench; the bench's own
+  # TypeScript is bundled so that no tsx runs under callgrind.
+  node_modules/.bin/esbuild bench/instructions/spec-server.ts --bundle --platform=node --format=esm \
+    --packages=external --outfile="$out/server.$name.mjs" --log-level=warning --banner:js="$banner"
+  args=("${variant%%/*}" "${variant#*/}")
+else
+  node_modules/.bin/esbuild bench/instructions/server.ts --bundle --platform=node --format=esm \
+    --conditions=brisk-source --outfile="$out/server.$name.mjs" --external:koa --log-level=warning \
+    --banner:js="$banner"
+  args=("$variant")
+fi
 autocannon=node_modules/.bin/autocannon
 counts=()
 for i in $(seq 1 "$processes"); do
   port=$((42000 + RANDOM % 2000))
-  file="$out/callgrind.$variant.$i"
+  file="$out/callgrind.$name.$i"
+  log="$out/log.$name.$i"
   rm -f "$file"*
-  valgrind --tool=callgrind --callgrind-out-file="$file" --dump-instr=no \
-    node "$out/server.mjs" "$variant" "$port" >"$out/log.$i" 2>&1 &
+  NODE_ENV="${NODE_ENV:-production}" valgrind --tool=callgrind --callgrind-out-file="$file" --dump-instr=no \
+    node "$out/server.$name.mjs" "${args[@]}" "$port" >"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do grep -q ready "$out/log.$i" && break; sleep 0.2; done
-  "$autocannon" -c 10 -a "$requests" "http://127.0.0.1:$port/" >/dev/null 2>&1
+  for _ in $(seq 1 900); do grep -q '^ready' "$log" && break; sleep 0.2; done
+  grep -q '^ready' "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
+  # The request: `/` for server.ts; the scenario's path and fields for a bench variant.
+  load=$(grep -m1 '^ready' "$log" | cut -c7-)
+  request=(-c 10 -a "$requests")
+  url="http://127.0.0.1:$port/"
+  if [[ -n "$load" ]]; then
+    url="http://127.0.0.1:$port$(node -e 'console.log(JSON.parse(process.argv[1]).path)' "$load")"
+    while IFS= read -r field; do request+=(-H "$field"); done < <(
+      node -e 'for (const [k, v] of Object.entries(JSON.parse(process.argv[1]).headers)) console.log(`${k}: ${v}`)' "$load"
+    )
+  fi
+  "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1
   callgrind_control -z "$pid" >/dev/null 2>&1
-  "$autocannon" -c 10 -a "$requests" "http://127.0.0.1:$port/" >/dev/null 2>&1
+  "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1
   callgrind_control -d "$pid" >/dev/null 2>&1
   kill "$pid"; wait "$pid" 2>/dev/null || true
   dump=$(ls -t "$file".* | head -1)

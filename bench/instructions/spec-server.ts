@@ -1,0 +1,41 @@
+/**
+ * Any benchmark variant as a server for the instruction count: `count.sh <scenario>/<variant>`
+ * (e.g. `cache-hits-express5/brisk-front`) builds exactly the server `npm run bench` starts for
+ * that variant, with brisk's packages from their builds as the bench runs them, and prints the
+ * load the scenario sends so count.sh can send the same requests.
+ *
+ * `node bench/instructions/spec-server.mjs <scenario> <variant> <port>` (count.sh bundles it).
+ */
+import { createServer } from 'node:http'
+import { buildServer } from '../src/build-server.js'
+import { allScenarios, type HttpScenario } from '../src/scenarios.js'
+import { usesRedis } from '../src/server-spec.js'
+
+const [scenarioName = '', variantId = '', port = '3000'] = process.argv.slice(2)
+const scenario = allScenarios().find(
+  (candidate): candidate is HttpScenario => candidate.kind === 'http' && candidate.name === scenarioName,
+)
+const variant = scenario?.variants.find((candidate) => candidate.id === variantId)
+if (scenario === undefined || variant?.server === undefined) {
+  const known = allScenarios()
+    .filter((candidate): candidate is HttpScenario => candidate.kind === 'http')
+    .map((candidate) => `${candidate.name}/{${candidate.variants.map((v) => v.id).join(',')}}`)
+  console.error(`unknown or unbuilt variant ${scenarioName}/${variantId}; known:\n${known.join('\n')}`)
+  process.exit(2)
+}
+const load = { ...scenario.load, ...variant.load }
+if (load.revalidate === true || (load.distinctKeys ?? 1) > 1) {
+  // count.sh sends one fixed request; revalidations and key cycling need the bench's load process.
+  console.error(`${scenarioName}/${variantId}: its load is not one fixed request`)
+  process.exit(2)
+}
+if (usesRedis(variant.server) || variant.server.app === 'blog') {
+  console.error(`${scenarioName}/${variantId}: Redis and blog variants need the bench's setup`)
+  process.exit(2)
+}
+const built = await buildServer(variant.server)
+createServer({ keepAliveTimeout: 60_000 }, built.value).listen(Number(port), '127.0.0.1', () =>
+  // One line count.sh reads: the path, then each request field as `name: value`.
+  console.log(`ready ${JSON.stringify({ path: load.path, headers: load.headers })}`),
+)
+process.on('SIGINT', () => process.exit(0))
