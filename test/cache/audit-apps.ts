@@ -30,9 +30,25 @@ export interface Reply {
   throws?: boolean
   /** Tags declared through the request-context helper. */
   tags?: string[]
+  /** Route freshness (ms) and tags declared through the request-context helper's `cacheFor`. */
+  cacheFor?: { ttl: number; tags?: string[] }
 }
 
 export type Route = (req: IncomingMessage) => Reply | Promise<Reply>
+
+/**
+ * What runs before brisk for every request, as a CORS or request-id middleware does: sets
+ * fields on the response.
+ */
+export type Earlier = (req: IncomingMessage, res: ServerResponse) => void
+
+/** What a route declares through the request-context helper, the same on every framework. */
+function declare(req: IncomingMessage, reply: Reply): void {
+  if (reply.tags !== undefined) brisk(req).tag(...reply.tags)
+  if (reply.cacheFor !== undefined) {
+    brisk(req).cacheFor(reply.cacheFor.ttl, { tags: reply.cacheFor.tags ?? [] })
+  }
+}
 
 /** A stream that writes a chunk every tick until the client goes away. */
 export function endless(): Readable {
@@ -53,7 +69,7 @@ function bodyStream(body: Reply['body']): Readable | undefined {
 async function writeNode(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
   const reply = await route(req)
   if (reply.throws === true) throw new Error('app failed')
-  if (reply.tags !== undefined) brisk(req).tag(...reply.tags)
+  declare(req, reply)
   res.statusCode = reply.status ?? 200
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value)
   const stream = bodyStream(reply.body)
@@ -65,17 +81,24 @@ async function writeNode(req: IncomingMessage, res: ServerResponse, route: Route
   res.end(reply.body ?? '')
 }
 
-export type Build = (mw: BriskMiddleware, route: Route) => Server
+/** An app with `mw` in front of `route`, and `earlier` (when given) in front of `mw`. */
+export type Build = (mw: BriskMiddleware, route: Route, earlier?: Earlier) => Server
 
 function koaBuild(KoaApp: typeof Koa): Build {
-  return (mw, route) => {
+  return (mw, route, earlier) => {
     const app = new KoaApp()
     app.silent = true
+    if (earlier !== undefined) {
+      app.use((ctx, next) => {
+        earlier(ctx.req, ctx.res)
+        return next()
+      })
+    }
     app.use(toKoa(mw))
     app.use(async (ctx) => {
       const reply = await route(ctx.req)
       if (reply.throws === true) throw new Error('app failed')
-      if (reply.tags !== undefined) brisk(ctx.req).tag(...reply.tags)
+      declare(ctx.req, reply)
       ctx.status = reply.status ?? 200
       for (const [field, value] of Object.entries(reply.headers ?? {})) ctx.set(field, value)
       const stream = bodyStream(reply.body)
@@ -87,10 +110,16 @@ function koaBuild(KoaApp: typeof Koa): Build {
 }
 
 function expressBuild(expressApp: typeof express): Build {
-  return (mw, route) => {
+  return (mw, route, earlier) => {
     const app = expressApp()
     app.disable('etag')
     app.disable('x-powered-by')
+    if (earlier !== undefined) {
+      app.use((req, res, next) => {
+        earlier(req, res)
+        next()
+      })
+    }
     app.use(toExpress(mw))
     app.use((req, res, next) => {
       writeNode(req, res, route).catch(next)
@@ -102,25 +131,32 @@ function expressBuild(expressApp: typeof express): Build {
   }
 }
 
+/** withBrisk around the listener; `earlier` in a listener wrapping that one. */
+const nodeBuild: Build = (mw, route, earlier) => {
+  const inner = withBrisk(
+    mw,
+    async (req, res) => {
+      try {
+        await writeNode(req, res, route)
+      } catch {
+        res.statusCode = 500
+        res.end('error')
+      }
+    },
+    { logger: false },
+  )
+  return createServer(
+    earlier === undefined
+      ? inner
+      : (req, res) => {
+          earlier(req, res)
+          inner(req, res)
+        },
+  )
+}
+
 export const frameworks: Array<[name: string, build: Build]> = [
-  [
-    'node:http',
-    (mw, route) =>
-      createServer(
-        withBrisk(
-          mw,
-          async (req, res) => {
-            try {
-              await writeNode(req, res, route)
-            } catch {
-              res.statusCode = 500
-              res.end('error')
-            }
-          },
-          { logger: false },
-        ),
-      ),
-  ],
+  ['node:http', nodeBuild],
   ['Koa 2', koaBuild(Koa2)],
   ['Koa 3', koaBuild(Koa)],
   ['Express 4', expressBuild(express4)],

@@ -3,103 +3,19 @@
  * that request: the cache neither stores nor replays them, and an answer brisk makes without the
  * app keeps the ones set for the request it answers. Through every adapter, over real sockets.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createRequire } from 'node:module'
+import { createServer } from 'node:http'
 import { cache, memoryStore } from '@brisk/cache'
 import { BriskMetrics, compose, type BriskMiddleware } from '@brisk/core'
 import { toExpress } from '@brisk/express'
 import { toKoa } from '@brisk/koa'
-import { withBrisk } from '@brisk/node'
 import { rateLimit } from '@brisk/ratelimit'
 import express from 'express'
 import Koa from 'koa'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
+import { closeAll, frameworks, track, type Earlier, type Reply, type Route } from './audit-apps.js'
 
-const require = createRequire(import.meta.url)
-const Koa2 = require('koa2') as typeof Koa
-const express4 = require('express4') as typeof express
-
-/** What runs before brisk for every request: sets fields on the response, as CORS or a request-id middleware does. */
-type Earlier = (req: IncomingMessage, res: ServerResponse) => void
-/** What the app answers: fields and a body, which each framework's app sends its own way. */
-interface Reply {
-  status?: number
-  headers: Record<string, string>
-  body: string
-}
-type Handler = (req: IncomingMessage) => Reply
-
-function sendNode(res: ServerResponse, reply: Reply): void {
-  res.statusCode = reply.status ?? 200
-  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value)
-  res.end(reply.body)
-}
-type Build = (earlier: Earlier, mw: BriskMiddleware, handler: Handler) => Server
-
-const adapters: Array<[name: string, build: Build]> = [
-  [
-    'node:http (a listener wrapping withBrisk)',
-    (earlier, mw, handler) => {
-      const inner = withBrisk(mw, (req, res) => sendNode(res, handler(req)), { logger: false })
-      return createServer((req, res) => {
-        earlier(req, res)
-        inner(req, res)
-      })
-    },
-  ],
-  ...(
-    [
-      ['Koa 2', Koa2],
-      ['Koa 3', Koa],
-    ] as const
-  ).map(([name, KoaApp]): [string, Build] => [
-    name,
-    (earlier, mw, handler) => {
-      const app = new KoaApp()
-      app.silent = true
-      app.use(async (ctx, next) => {
-        earlier(ctx.req, ctx.res)
-        await next()
-      })
-      app.use(toKoa(mw))
-      app.use((ctx) => {
-        const reply = handler(ctx.req)
-        ctx.set(reply.headers)
-        ctx.body = reply.body
-        ctx.status = reply.status ?? 200
-      })
-      return createServer(app.callback())
-    },
-  ]),
-  ...(
-    [
-      ['Express 4', express4],
-      ['Express 5', express],
-    ] as const
-  ).map(([name, expressApp]): [string, Build] => [
-    name,
-    (earlier, mw, handler) => {
-      const app = expressApp()
-      app.disable('etag')
-      app.use((req, res, next) => {
-        earlier(req, res)
-        next()
-      })
-      app.use(toExpress(mw))
-      app.use((req, res) => sendNode(res, handler(req)))
-      return createServer(app)
-    },
-  ]),
-]
-
-const servers: Server[] = []
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  }
-})
+afterEach(closeAll)
 
 function page(extra: Record<string, string> = {}): Reply {
   return {
@@ -108,18 +24,19 @@ function page(extra: Record<string, string> = {}): Reply {
   }
 }
 
-describe.each(adapters)('fields set before brisk, through %s', (_name, build) => {
-  function serve(earlier: Earlier, handler: Handler, mw?: BriskMiddleware) {
+describe.each(frameworks)('fields set before brisk, through %s', (_name, build) => {
+  function serve(earlier: Earlier, route: Route, mw?: BriskMiddleware) {
     let calls = 0
-    const server = build(
-      earlier,
-      mw ?? cache({ logger: false, metrics: new BriskMetrics(), store: memoryStore() }),
-      (req) => {
-        calls++
-        return handler(req)
-      },
+    const server = track(
+      build(
+        mw ?? cache({ logger: false, metrics: new BriskMetrics(), store: memoryStore() }),
+        (req) => {
+          calls++
+          return route(req)
+        },
+        earlier,
+      ),
     )
-    servers.push(server)
     return {
       server,
       get calls() {
@@ -272,7 +189,7 @@ describe('fields set between two brisk adapters on one request', () => {
       res.type('html').send('<p>page</p>'.repeat(200))
     })
     const server = createServer(app)
-    servers.push(server)
+    track(server)
     await request(server).get('/page').set('accept-encoding', 'gzip')
     const hit = await request(server).get('/page').set('accept-encoding', 'gzip')
     expect(hit.headers['cache-status']).toMatch(/; hit/)
@@ -297,7 +214,7 @@ describe('fields set between two brisk adapters on one request', () => {
       ctx.body = '<p>page</p>'.repeat(200)
     })
     const server = createServer(app.callback())
-    servers.push(server)
+    track(server)
     await request(server).get('/page').set('accept-encoding', 'gzip')
     const hit = await request(server).get('/page').set('accept-encoding', 'gzip')
     expect(hit.headers['cache-status']).toMatch(/; hit/)

@@ -2,126 +2,25 @@
  * The response cache over real sockets, through every adapter: node:http (`withBrisk`),
  * Koa 2 and 3 (`toKoa`), Express 4 and 5 (`toExpress`), with the same cases for each.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createRequire } from 'node:module'
-import type { AddressInfo } from 'node:net'
-import { cache, memoryStore, type CacheOptions, type CacheStore, type ResponseCache } from '@brisk/cache'
+import { cache, memoryStore, type CacheOptions, type CacheStore } from '@brisk/cache'
 import { BriskMetrics } from '@brisk/core'
-import { toExpress } from '@brisk/express'
-import { toKoa } from '@brisk/koa'
-import { brisk as nodeContext, withBrisk } from '@brisk/node'
-import express from 'express'
-import Koa from 'koa'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
+import { closeAll, frameworks, listen, track, type Route } from './audit-apps.js'
 
-// npm aliases of Koa 2 and Express 4, without types of their own: their APIs are the ones typed.
-const require = createRequire(import.meta.url)
-const Koa2 = require('koa2') as typeof Koa
-const express4 = require('express4') as typeof express
+afterEach(closeAll)
 
-/** What a test route answers, framework-neutral: each adapter's app renders it its own way. */
-interface Reply {
-  status?: number
-  headers?: Record<string, string>
-  /** A string, or chunks written one by one (a streamed response). */
-  body: string | string[]
-  /** Route freshness declared through the request-context helper, in ms. */
-  cacheFor?: { ttl: number; tags?: string[] }
-}
-
-type Route = (req: IncomingMessage) => Reply | Promise<Reply>
-
-/** Writes a reply with plain node:http calls (Express and node:http handlers alike). */
-async function writeNode(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
-  const reply = await route(req)
-  if (reply.cacheFor !== undefined) {
-    nodeContext(req).cacheFor(reply.cacheFor.ttl, { tags: reply.cacheFor.tags ?? [] })
-  }
-  res.statusCode = reply.status ?? 200
-  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value)
-  if (typeof reply.body === 'string') {
-    res.end(reply.body)
-    return
-  }
-  for (const chunk of reply.body) res.write(chunk)
-  res.end()
-}
-
-type Build = (mw: ResponseCache, route: Route) => Server
-
-const adapters: Array<[name: string, build: Build]> = [
-  [
-    'node:http',
-    (mw, route) => createServer(withBrisk(mw, (req, res) => writeNode(req, res, route), { logger: false })),
-  ],
-  ...(
-    [
-      ['Koa 2', Koa2],
-      ['Koa 3', Koa],
-    ] as const
-  ).map(([name, KoaApp]): [string, Build] => [
-    name,
-    (mw, route) => {
-      const app = new KoaApp()
-      app.silent = true
-      app.use(toKoa(mw))
-      app.use(async (ctx) => {
-        const reply = await route(ctx.req)
-        if (reply.cacheFor !== undefined) {
-          nodeContext(ctx.req).cacheFor(reply.cacheFor.ttl, { tags: reply.cacheFor.tags ?? [] })
-        }
-        ctx.status = reply.status ?? 200
-        for (const [field, value] of Object.entries(reply.headers ?? {})) ctx.set(field, value)
-        ctx.body = typeof reply.body === 'string' ? reply.body : reply.body.join('')
-      })
-      return createServer(app.callback())
-    },
-  ]),
-  ...(
-    [
-      ['Express 4', express4],
-      ['Express 5', express],
-    ] as const
-  ).map(([name, expressApp]): [string, Build] => [
-    name,
-    (mw, route) => {
-      const app = expressApp()
-      app.disable('etag')
-      app.disable('x-powered-by')
-      app.use(toExpress(mw))
-      app.use((req, res, next) => {
-        writeNode(req, res, route).catch(next)
-      })
-      return createServer(app)
-    },
-  ]),
-]
-
-const servers: Server[] = []
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  }
-})
-
-async function listen(server: Server): Promise<string> {
-  servers.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-describe.each(adapters)('cache() through %s', (_name, build) => {
+describe.each(frameworks)('cache() through %s', (_name, build) => {
   function serve(route: Route, options: CacheOptions = {}) {
     const metrics = new BriskMetrics()
     const mw = cache({ logger: false, metrics, ...options })
     let calls = 0
-    const server = build(mw, (req) => {
-      calls++
-      return route(req)
-    })
-    servers.push(server)
+    const server = track(
+      build(mw, (req) => {
+        calls++
+        return route(req)
+      }),
+    )
     return {
       mw,
       metrics,
@@ -227,7 +126,10 @@ describe.each(adapters)('cache() through %s', (_name, build) => {
   })
 
   it('stores a response written in chunks', async () => {
-    const t = serve(() => ({ headers: { 'cache-control': 'max-age=60' }, body: ['chunk 1, ', 'chunk 2'] }))
+    const t = serve(() => ({
+      headers: { 'cache-control': 'max-age=60', 'content-type': 'text/plain' },
+      body: ['chunk 1, ', 'chunk 2'],
+    }))
     const first = await request(t.server).get('/stream')
     expect(first.text).toBe('chunk 1, chunk 2')
     const second = await request(t.server).get('/stream')
