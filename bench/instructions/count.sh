@@ -51,15 +51,10 @@ for i in $(seq 1 "$processes"); do
   for _ in $(seq 1 900); do grep -q '^ready' "$log" && break; sleep 0.2; done
   grep -q '^ready' "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
   # The request: `/` for server.ts; the scenario's path and fields for a bench variant.
-  load=$(grep -m1 '^ready' "$log" | cut -c7-)
+  path=$(grep -m1 '^ready' "$log" | cut -c7-)
+  url="http://127.0.0.1:$port${path:-/}"
   request=(-c 10 -a "$requests")
-  url="http://127.0.0.1:$port/"
-  if [[ -n "$load" ]]; then
-    url="http://127.0.0.1:$port$(node -e 'console.log(JSON.parse(process.argv[1]).path)' "$load")"
-    while IFS= read -r field; do request+=(-H "$field"); done < <(
-      node -e 'for (const [k, v] of Object.entries(JSON.parse(process.argv[1]).headers)) console.log(`${k}: ${v}`)' "$load"
-    )
-  fi
+  while IFS= read -r field; do request+=(-H "$field"); done < <(grep '^field ' "$log" | cut -c7-)
   "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1
   callgrind_control -z "$pid" >/dev/null 2>&1
   "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1

@@ -12,14 +12,13 @@ import { allScenarios, type HttpScenario } from '../src/scenarios.js'
 import { usesRedis } from '../src/server-spec.js'
 
 const [scenarioName = '', variantId = '', port = '3000'] = process.argv.slice(2)
-const scenario = allScenarios().find(
-  (candidate): candidate is HttpScenario => candidate.kind === 'http' && candidate.name === scenarioName,
-)
+const scenarios = allScenarios().filter((candidate): candidate is HttpScenario => candidate.kind === 'http')
+const scenario = scenarios.find((candidate) => candidate.name === scenarioName)
 const variant = scenario?.variants.find((candidate) => candidate.id === variantId)
 if (scenario === undefined || variant?.server === undefined) {
-  const known = allScenarios()
-    .filter((candidate): candidate is HttpScenario => candidate.kind === 'http')
-    .map((candidate) => `${candidate.name}/{${candidate.variants.map((v) => v.id).join(',')}}`)
+  const known = scenarios.map(
+    (candidate) => `${candidate.name}/{${candidate.variants.map((v) => v.id).join(',')}}`,
+  )
   console.error(`unknown or unbuilt variant ${scenarioName}/${variantId}; known:\n${known.join('\n')}`)
   process.exit(2)
 }
@@ -34,8 +33,9 @@ if (usesRedis(variant.server) || variant.server.app === 'blog') {
   process.exit(2)
 }
 const built = await buildServer(variant.server)
+// The request for count.sh, then `ready <path>`: one `field <name>: <value>` line per field.
+for (const [name, value] of Object.entries(load.headers)) console.log(`field ${name}: ${value}`)
 createServer({ keepAliveTimeout: 60_000 }, built.value).listen(Number(port), '127.0.0.1', () =>
-  // One line count.sh reads: the path, then each request field as `name: value`.
-  console.log(`ready ${JSON.stringify({ path: load.path, headers: load.headers })}`),
+  console.log(`ready ${load.path}`),
 )
 process.on('SIGINT', () => process.exit(0))
