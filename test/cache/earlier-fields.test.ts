@@ -3,7 +3,7 @@
  * that request: the cache neither stores nor replays them, and an answer brisk makes without the
  * app keeps the ones set for the request it answers. Through every adapter, over real sockets.
  */
-import { createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { cache, memoryStore } from '@brisk/cache'
 import { BriskMetrics, compose, type BriskMiddleware } from '@brisk/core'
 import { toExpress } from '@brisk/express'
@@ -173,6 +173,15 @@ describe.each(frameworks)('fields set before brisk, through %s', (_name, build) 
   )
 })
 
+/** A miss, then a hit: compressed, and carrying the id set for the hit's own request. */
+async function expectGzipHitWithItsOwnId(server: Server): Promise<void> {
+  await request(server).get('/page').set('accept-encoding', 'gzip')
+  const hit = await request(server).get('/page').set('accept-encoding', 'gzip')
+  expect(hit.headers['cache-status']).toMatch(/; hit/)
+  expect(hit.headers['content-encoding']).toBe('gzip')
+  expect(hit.headers['x-request-id']).toBe('req-2')
+}
+
 describe('fields set between two brisk adapters on one request', () => {
   it('Express: compress() outside, a request-id middleware, then cache(): every hit has its own id', async () => {
     const { compress } = await import('@brisk/compress')
@@ -188,13 +197,7 @@ describe('fields set between two brisk adapters on one request', () => {
       res.setHeader('cache-control', 'max-age=60')
       res.type('html').send('<p>page</p>'.repeat(200))
     })
-    const server = createServer(app)
-    track(server)
-    await request(server).get('/page').set('accept-encoding', 'gzip')
-    const hit = await request(server).get('/page').set('accept-encoding', 'gzip')
-    expect(hit.headers['cache-status']).toMatch(/; hit/)
-    expect(hit.headers['content-encoding']).toBe('gzip')
-    expect(hit.headers['x-request-id']).toBe('req-2')
+    await expectGzipHitWithItsOwnId(track(createServer(app)))
   })
 
   it('Koa: compress() outside, a request-id middleware, then cache(): every hit has its own id', async () => {
@@ -213,12 +216,6 @@ describe('fields set between two brisk adapters on one request', () => {
       ctx.type = 'html'
       ctx.body = '<p>page</p>'.repeat(200)
     })
-    const server = createServer(app.callback())
-    track(server)
-    await request(server).get('/page').set('accept-encoding', 'gzip')
-    const hit = await request(server).get('/page').set('accept-encoding', 'gzip')
-    expect(hit.headers['cache-status']).toMatch(/; hit/)
-    expect(hit.headers['content-encoding']).toBe('gzip')
-    expect(hit.headers['x-request-id']).toBe('req-2')
+    await expectGzipHitWithItsOwnId(track(createServer(app.callback())))
   })
 })
