@@ -6,6 +6,12 @@
 #
 #   bash bench/instructions/count.sh <variant> [requests=20000] [processes=3]
 #
+# Warm-up is BRISK_COUNT_WARMUPS (default 3) load runs of <requests> each, each on new
+# connections: the first runs after the first end still deoptimize and recompile Node's own
+# HTTP functions (a new socket's objects take other maps; seen with --trace-deopt: 15 deopts and
+# 80 optimizations in the second run of 20k requests, none from the fourth on), and with a
+# single warm-up run that compilation, 9-14k instructions per response, landed in the count.
+#
 # <variant> is one of bench/instructions/server.ts's layers over the Koa rate-limit route
 # (brisk from its sources), or <scenario>/<variant> of the bench (`npm run bench -- --list`),
 # e.g. cache-hits-express5/brisk-front: the server the bench starts, brisk from its builds
@@ -55,7 +61,7 @@ for i in $(seq 1 "$processes"); do
   url="http://127.0.0.1:$port${path:-/}"
   request=(-c 10 -a "$requests")
   while IFS= read -r field; do request+=(-H "$field"); done < <(grep '^field ' "$log" | cut -c7-)
-  "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1
+  for _ in $(seq 1 "${BRISK_COUNT_WARMUPS:-3}"); do "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1; done
   callgrind_control -z "$pid" >/dev/null 2>&1
   "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1
   callgrind_control -d "$pid" >/dev/null 2>&1
