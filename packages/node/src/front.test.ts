@@ -48,7 +48,7 @@ describe('front (node:http)', () => {
     },
   )
 
-  it('refuses an observableHeaders that is not a boolean', () => {
+  it("refuses an observableHeaders other than true, false or 'auto'", () => {
     expect(() => front(() => {}, { observableHeaders: 'yes' as never })).toThrow(/observableHeaders/)
   })
 

@@ -25,6 +25,7 @@ import {
   type Size,
 } from '@brisk/core'
 import { compileClientAddress, type ClientAddressOf, type TrustProxy } from './client-address.js'
+import { isResponseWatched } from './watched-response.js'
 
 /** A `node:http` request listener, sync or async. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown
@@ -42,13 +43,16 @@ export interface NodeAdapterOptions {
   /** pino-compatible logger for failures when no `onError` is given; `false` silences it. */
   logger?: BriskLogger | false
   /**
-   * `true`: answers made without the listener (hits, stored 304s, 429s) set their fields through
-   * `res.setHeader`, so code wrapping this listener (a request logger) reads them with
-   * `res.getHeader()` once the answer is sent. `false`: when nothing set a field before, the head
-   * goes out in one `res.writeHead` call, about 10% fewer instructions per hit (callgrind, 45 KB
-   * page), invisible to `res.getHeader()`. Default `true`.
+   * How answers made without the listener (hits, stored 304s, 429s) set their fields.
+   * `true`: through `res.setHeader`, so code wrapping this listener (a request logger) reads
+   * them with `res.getHeader()` once the answer is sent. `false`: when nothing set a field
+   * before, the head goes out in one `res.writeHead` call, about 10% fewer instructions per hit
+   * (callgrind, 45 KB page), invisible to `res.getHeader()`. `'auto'`: `true` for a response
+   * something watches (a listener on its `finish`, `close` or `prefinish` besides Node's own,
+   * `end`/`write`/`writeHead` replaced on it, a subscriber of Node's
+   * `http.server.response.finish` channel), `false` otherwise. Default `'auto'`.
    */
-  observableHeaders?: boolean
+  observableHeaders?: boolean | 'auto'
 }
 
 const INTERNAL_ERROR: BriskResponse = {
@@ -89,12 +93,18 @@ export function withBrisk(
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new BriskOptionError('onError', options.onError, 'a function (error, req) => void')
   }
-  const observable = options.observableHeaders ?? true
-  if (typeof observable !== 'boolean') {
-    throw new BriskOptionError('observableHeaders', observable, 'true or false')
+  const observable = options.observableHeaders ?? 'auto'
+  if (observable !== true && observable !== false && observable !== 'auto') {
+    throw new BriskOptionError('observableHeaders', observable, "true, false or 'auto'")
   }
   // An answer made without the listener: field by field, or the head in one call (see the option).
-  const answerWith = observable ? writeResponse : writeFrontAnswer
+  const answerWith =
+    observable === 'auto'
+      ? (res: ServerResponse, response: BriskResponse): Promise<void> =>
+          isResponseWatched(res) ? writeResponse(res, response) : writeFrontAnswer(res, response)
+      : observable
+        ? writeResponse
+        : writeFrontAnswer
   const logger = options.onError === undefined ? resolveLogger(options.logger) : undefined
   const report =
     options.onError ??
