@@ -17,6 +17,10 @@
 # e.g. cache-hits-express5/brisk-front: the server the bench starts, brisk from its builds
 # (`npm run build:packages` first), sent the scenario's request.
 #
+# BRISK_COUNT_BY_FUNCTION=1 also keeps each process's instructions per function: callgrind dumps
+# instruction addresses and node writes V8's perf map, which by-function.mjs reads to name the
+# JIT-compiled JavaScript (the command to run is printed per process).
+#
 # BRISK_COUNT_NAME=<name> names the bundle, logs and dumps (default: the variant), so that two
 # builds of one variant (before and after a change) can be counted side by side.
 set -euo pipefail
@@ -50,9 +54,12 @@ for i in $(seq 1 "$processes"); do
   port=$((42000 + RANDOM % 2000))
   file="$out/callgrind.$name.$i"
   log="$out/log.$name.$i"
-  rm -f "$file"*
-  NODE_ENV="${NODE_ENV:-production}" valgrind --tool=callgrind --callgrind-out-file="$file" --dump-instr=no \
-    node "$out/server.$name.mjs" "${args[@]}" "$port" >"$log" 2>&1 &
+  rm -f "$file"* "$out/perf-map.$name.$i"
+  by_function=()
+  dump_instr=no
+  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then by_function=(--perf-basic-prof); dump_instr=yes; fi
+  NODE_ENV="${NODE_ENV:-production}" valgrind --tool=callgrind --callgrind-out-file="$file" --dump-instr=$dump_instr \
+    node "${by_function[@]}" "$out/server.$name.mjs" "${args[@]}" "$port" >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 900); do grep -q '^ready' "$log" && break; sleep 0.2; done
   grep -q '^ready' "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
@@ -65,11 +72,15 @@ for i in $(seq 1 "$processes"); do
   callgrind_control -z "$pid" >/dev/null 2>&1
   "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1
   callgrind_control -d "$pid" >/dev/null 2>&1
+  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then cp "/tmp/perf-$pid.map" "$out/perf-map.$name.$i" && rm -f "/tmp/perf-$pid.map"; fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
   dump=$(ls -t "$file".* | head -1)
   total=$(grep -h '^summary:\|^totals:' "$dump" | head -1 | awk '{print $2}')
   counts+=($((total / requests)))
   echo "$variant process $i: ${counts[-1]} instructions per response"
+  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then
+    echo "  by function: node bench/instructions/by-function.mjs $dump $out/perf-map.$name.$i $requests"
+  fi
 done
 median=$(printf '%s\n' "${counts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo "$variant median of $processes: $median"
