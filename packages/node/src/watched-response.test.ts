@@ -8,7 +8,7 @@ import { front, type FrontOptions } from './front.js'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
 
-/** A front listener over a one-page app, and what a wrapper read with res.getHeader() right after it returned. */
+/** A front listener over a one-page app, cached for 30 s. */
 function fronted(options: FrontOptions = {}): Listener {
   return front(
     (_req, res) => {
