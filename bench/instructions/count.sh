@@ -54,10 +54,14 @@ for i in $(seq 1 "$processes"); do
   port=$((42000 + RANDOM % 2000))
   file="$out/callgrind.$name.$i"
   log="$out/log.$name.$i"
-  rm -f "$file"* "$out/perf-map.$name.$i"
+  rm -f "$file"* "$out/perf-map.$name.$i" "$out/v8-log.$name.$i"
   by_function=()
   dump_instr=no
-  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then by_function=(--perf-basic-prof); dump_instr=yes; fi
+  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then
+    # V8 also writes its code log with the perf map: into the cache, not the working directory.
+    by_function=(--perf-basic-prof --no-logfile-per-isolate "--logfile=$out/v8-log.$name.$i")
+    dump_instr=yes
+  fi
   NODE_ENV="${NODE_ENV:-production}" valgrind --tool=callgrind --callgrind-out-file="$file" --dump-instr=$dump_instr \
     node "${by_function[@]}" "$out/server.$name.mjs" "${args[@]}" "$port" >"$log" 2>&1 &
   pid=$!
