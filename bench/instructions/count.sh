@@ -49,21 +49,22 @@ else
   args=("$variant")
 fi
 autocannon=node_modules/.bin/autocannon
+by_function="${BRISK_COUNT_BY_FUNCTION:-}"
 counts=()
 for i in $(seq 1 "$processes"); do
   port=$((42000 + RANDOM % 2000))
   file="$out/callgrind.$name.$i"
   log="$out/log.$name.$i"
   rm -f "$file"* "$out/perf-map.$name.$i" "$out/v8-log.$name.$i"
-  by_function=()
+  node_flags=()
   dump_instr=no
-  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then
+  if [[ -n "$by_function" ]]; then
     # V8 also writes its code log with the perf map: into the cache, not the working directory.
-    by_function=(--perf-basic-prof --no-logfile-per-isolate "--logfile=$out/v8-log.$name.$i")
+    node_flags=(--perf-basic-prof --no-logfile-per-isolate "--logfile=$out/v8-log.$name.$i")
     dump_instr=yes
   fi
   NODE_ENV="${NODE_ENV:-production}" valgrind --tool=callgrind --callgrind-out-file="$file" --dump-instr=$dump_instr \
-    node "${by_function[@]}" "$out/server.$name.mjs" "${args[@]}" "$port" >"$log" 2>&1 &
+    node "${node_flags[@]}" "$out/server.$name.mjs" "${args[@]}" "$port" >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 900); do grep -q '^ready' "$log" && break; sleep 0.2; done
   grep -q '^ready' "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
@@ -76,13 +77,13 @@ for i in $(seq 1 "$processes"); do
   callgrind_control -z "$pid" >/dev/null 2>&1
   "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1
   callgrind_control -d "$pid" >/dev/null 2>&1
-  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then cp "/tmp/perf-$pid.map" "$out/perf-map.$name.$i" && rm -f "/tmp/perf-$pid.map"; fi
+  if [[ -n "$by_function" ]]; then cp "/tmp/perf-$pid.map" "$out/perf-map.$name.$i" && rm -f "/tmp/perf-$pid.map"; fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
   dump=$(ls -t "$file".* | head -1)
   total=$(grep -h '^summary:\|^totals:' "$dump" | head -1 | awk '{print $2}')
   counts+=($((total / requests)))
   echo "$variant process $i: ${counts[-1]} instructions per response"
-  if [[ -n "${BRISK_COUNT_BY_FUNCTION:-}" ]]; then
+  if [[ -n "$by_function" ]]; then
     echo "  by function: node bench/instructions/by-function.mjs $dump $out/perf-map.$name.$i $requests"
   fi
 done
