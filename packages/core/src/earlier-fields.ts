@@ -56,13 +56,18 @@ export function markRefusal(response: BriskResponse): BriskResponse {
   return response
 }
 
+/** Whether `response` was marked by {@link markRefusal}. */
+export function isRefusal(response: BriskResponse): boolean {
+  return refusals.has(response)
+}
+
 /**
  * For an answer made without the app, written onto a response that may already carry earlier
  * fields, which stay (the answer's own win, as the writer sets those after): on a refusal, the
  * earlier caching and representation fields the answer does not carry itself go first.
  */
 export function dropFieldsUnfitForRefusal(res: ServerResponse, response: BriskResponse): void {
-  if (!refusals.has(response)) return
+  if (!isRefusal(response)) return
   for (const name of res.getHeaderNames()) {
     if (response.headers[name] === undefined && NOT_FOR_REFUSALS.test(name)) res.removeHeader(name)
   }

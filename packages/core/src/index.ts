@@ -52,8 +52,8 @@ export {
   type CaptureOptions,
   type ResponseCapture,
 } from './capture-response.js'
-export { writeFrontAnswer, writeResponse } from './write-response.js'
-export { currentWriter, headSent, type ResponseWriter } from './response-writer.js'
+export { writeAnswerAtOnce, writeResponse } from './write-response.js'
+export { currentWriter, hasFieldsSet, headSent, type ResponseWriter } from './response-writer.js'
 export {
   bindHints,
   boundHints,
@@ -64,4 +64,4 @@ export {
   type CacheForOptions,
 } from './request-context.js'
 export { applyHeaders, removeAppFields } from './apply-headers.js'
-export { dropFieldsUnfitForRefusal, isEarlierField, markRefusal } from './earlier-fields.js'
+export { dropFieldsUnfitForRefusal, isEarlierField, isRefusal, markRefusal } from './earlier-fields.js'

@@ -7,7 +7,7 @@ import type { BriskResponse } from './exchange.js'
 import { setAdmissionHeaders } from './admission.js'
 import { captureResponse } from './capture-response.js'
 import { markRefusal } from './earlier-fields.js'
-import { writeFrontAnswer, writeResponse } from './write-response.js'
+import { writeAnswerAtOnce, writeResponse } from './write-response.js'
 
 const servers: ReturnType<typeof createServer>[] = []
 afterEach(async () => {
@@ -43,7 +43,7 @@ async function readAll(res: IncomingMessage): Promise<string> {
 // behaviour of the general writer holds for it too.
 describe.each([
   ['writeResponse', writeResponse],
-  ['writeFrontAnswer', writeFrontAnswer],
+  ['writeAnswerAtOnce', writeAnswerAtOnce],
 ])('%s', (_name, write) => {
   it("keeps the fields set before an answer made without the app; the answer's own win", async () => {
     const port = await serve((_req, res) => {
@@ -126,6 +126,39 @@ describe.each([
     const res = await open(port)
     expect(res.headers['content-length']).toBe('4')
     expect(await readAll(res)).toBe('four')
+  })
+
+  it.each([
+    ['bytes', Buffer.from('four'), '4'],
+    ['no body', null, '0'],
+  ])('measures an answer without a Content-Length (%s) rather than chunk it', async (_case, body, length) => {
+    const port = await serve((_req, res) => {
+      void write(res, { status: 200, headers: { 'content-type': 'text/plain' }, body })
+    })
+    const res = await open(port)
+    expect(res.headers['content-length']).toBe(length)
+    expect(res.headers['transfer-encoding']).toBeUndefined()
+    expect(await readAll(res)).toBe(body?.toString() ?? '')
+  })
+
+  it('keeps what was set before and reads back every field when something was set first', async () => {
+    let seen: unknown
+    const port = await serve((_req, res) => {
+      res.setHeader('x-powered-by', 'Express')
+      res.on('finish', () => {
+        seen = [res.getHeader('x-powered-by'), res.getHeader('cache-status'), res.getHeader('content-length')]
+      })
+      void write(res, {
+        status: 200,
+        headers: { 'cache-status': 'brisk; hit', 'content-length': '2' },
+        body: Buffer.from('ok'),
+      })
+    })
+    const res = await open(port)
+    expect(res.headers['x-powered-by']).toBe('Express')
+    expect(res.headers['cache-status']).toBe('brisk; hit')
+    expect(await readAll(res)).toBe('ok')
+    expect(seen).toEqual(['Express', 'brisk; hit', '2'])
   })
 
   it('keeps the declared length of a HEAD answer', async () => {
@@ -231,6 +264,24 @@ describe.each([
     })
     await expect(open(port)).rejects.toThrow()
     expect(body.destroyed).toBe(true)
+  })
+
+  it('settles without a throw or an error event when bytes meet a response already gone', async () => {
+    let outcome: Promise<unknown> | undefined
+    const errors: unknown[] = []
+    const port = await serve((_req, res) => {
+      res.on('error', (error) => errors.push(error))
+      res.destroy()
+      outcome = write(res, {
+        status: 200,
+        headers: { 'content-length': '2' },
+        body: Buffer.from('ok'),
+      }).then(() => 'settled')
+    })
+    await expect(open(port)).rejects.toThrow()
+    await expect(outcome).resolves.toBe('settled')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(errors).toEqual([])
   })
 
   it.each([

@@ -1,10 +1,10 @@
 import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { applyHeaders } from './apply-headers.js'
-import { dropFieldsUnfitForRefusal } from './earlier-fields.js'
+import { dropFieldsUnfitForRefusal, isRefusal } from './earlier-fields.js'
 import type { BriskResponse } from './exchange.js'
 import { headCommitted } from './head-committed.js'
-import { headSent, type ResponseWriter } from './response-writer.js'
+import { hasFieldsSet, headSent, type ResponseWriter } from './response-writer.js'
 
 /**
  * Writes a {@link BriskResponse} to a Node response: status, its headers, and its body. Fields
@@ -29,12 +29,14 @@ export function writeResponse(
 }
 
 /**
- * {@link writeResponse} for an answer made in front of the whole app (front mode, `withBrisk`):
- * when nothing set a field on `res` before, the head goes out in one `writeHead` call, which
- * `res.getHeader()` does not see afterwards. Middleware mode keeps {@link writeResponse}, so an
- * app's own loggers (morgan, pino-http) read a hit's fields there.
+ * {@link writeResponse} for an answer made without the app (a hit, a stored 304, a 429) with
+ * the head in one `writeHead(status, fields)` call where it can. When fields were set on `res`
+ * before, Node stores the answer's through `setHeader` beside them, so `res.getHeader()` sees
+ * them as on the field-by-field path; when none were, Node writes the given fields as they are
+ * and `res.getHeader()` does not see them afterwards: the caller decides whether that is fine
+ * (nothing watches the response) or uses {@link writeResponse}.
  */
-export function writeFrontAnswer(res: ServerResponse, response: BriskResponse): Promise<void> {
+export function writeAnswerAtOnce(res: ServerResponse, response: BriskResponse): Promise<void> {
   return write(res, response, undefined, true)
 }
 
@@ -76,10 +78,12 @@ function write(
  * read on it misses V8's inline caches: the general path's ~40 reads and calls cost a hit about
  * as much as the cache lookup and the rest of brisk together (measured, see bench/README.md).
  * Headers go through `setHeader`, so loggers reading `res.getHeader()` see them, unless the
- * caller chose the head in one call ({@link writeFrontAnswer}).
+ * caller chose the head in one call ({@link writeAnswerAtOnce}).
  */
 function sendAnswer(res: ServerResponse, response: BriskResponse, headInOneCall: boolean): Promise<void> {
-  if (res.destroyed || headSent(res)) return send(res, response, res as unknown as ResponseWriter)
+  // A response already destroyed needs no test here (one more property read on Express's `res`,
+  // see hasFieldsSet): Node drops what is written to it, handing the error to no one.
+  if (headSent(res)) return send(res, response, res as unknown as ResponseWriter)
   const body = response.body as Buffer | null
   if (!headInOneCall || !writeHeadAtOnce(res, response)) {
     const headers = response.headers
@@ -110,25 +114,38 @@ function sendAnswer(res: ServerResponse, response: BriskResponse, headInOneCall:
   return Promise.resolve()
 }
 
+// Statuses that never have a body, so never a length to frame one.
+const BODILESS = new Set([204, 304])
+
 /**
- * The head in one `writeHead(status, fields)` call, when nothing was set on `res` before (no outer
- * listener's fields to keep) and the fields can go as they are; `false` leaves the head to the
- * field-by-field path. Node then validates and serializes the fields in one pass instead of
- * storing each through `setHeader`: measured with callgrind on a front-mode hit (45 KB page, 5
- * fields), 78.4k instructions per response through `setHeader`, 70.7k this way, 69.1k for the
- * raw `node:http` write of the same bytes. The price: `res.getHeader()` does not see fields
- * written so; nothing in front of the app reads them but code wrapping the listener (README).
+ * The head in one `writeHead(status, fields)` call, when the fields can go as they are; `false`
+ * leaves the head to the field-by-field path. Node then validates and serializes the fields in
+ * one pass instead of storing each through `setHeader`: measured with callgrind on a front-mode
+ * hit (45 KB page, 5 fields), 78.4k instructions per response through `setHeader`, 70.7k this
+ * way, 69.1k for the raw `node:http` write of the same bytes. Fields set on `res` before (an
+ * outer listener's, Express's `X-Powered-By`) Node keeps, storing the answer's beside them
+ * through `setHeader`, as the field-by-field path does; only a refusal over such fields takes
+ * that path, which drops those a refusal must not carry. On Express's `res` the head this way
+ * also follows the very calls Express's own fastest answer makes (`writeHead`, then `end`),
+ * where each extra property brisk reads on `res` misses V8's inline caches (see hasFieldsSet).
  */
 function writeHeadAtOnce(res: ServerResponse, response: BriskResponse): boolean {
   const headers = response.headers
   const body = response.body as Buffer | null
+  let length = false
   for (const name in headers) {
     const value = headers[name]
     if (value === undefined) return false
-    // The bytes win over a Content-Length that disagrees with them; the general path fixes it.
-    if (name === 'content-length' && body !== null && Number(value) !== body.length) return false
+    if (name === 'content-length') {
+      // The bytes win over a Content-Length that disagrees with them; the general path fixes it.
+      if (body !== null && Number(value) !== body.length) return false
+      length = true
+    }
   }
-  if (res.getHeaderNames().length > 0) return false
+  // Without a Content-Length, a head sent before `end` would make Node frame the body chunked,
+  // where `end` alone measures it.
+  if (!length && !BODILESS.has(response.status)) return false
+  if (isRefusal(response) && hasFieldsSet(res)) return false
   if (response.statusMessage === undefined) res.writeHead(response.status, headers as OutgoingHttpHeaders)
   else res.writeHead(response.status, response.statusMessage, headers as OutgoingHttpHeaders)
   return true

@@ -7,6 +7,7 @@ import { request as httpRequest, type IncomingMessage, type Server } from 'node:
 import type { AddressInfo } from 'node:net'
 import { compose, passThrough, withAnswerNow, type BriskMiddleware } from '@brisk/core'
 import compression from 'compression'
+import morgan from 'morgan'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -96,6 +97,64 @@ describe.each([
     ])
     const other = await request(app).get('/other')
     expect([other.text, middlewareRuns, appRuns]).toEqual(['other', 1, 1])
+  })
+
+  describe('fields of an answer made without the app, read back by middleware in front of brisk', () => {
+    const fromStore = withAnswerNow<BriskMiddleware>(
+      async (_req, next) => next(),
+      () => ({
+        status: 200,
+        headers: { 'x-hit': 'now', 'content-length': '6' },
+        body: Buffer.from('stored'),
+      }),
+    )
+    /** The app with `before` first, then brisk; what `before` read back once brisk answered. */
+    async function readBack(
+      configure: (app: Express) => void,
+      options: Parameters<typeof toExpress>[1] = {},
+    ): Promise<unknown[]> {
+      const app = makeApp()
+      const read: unknown[] = []
+      configure(app)
+      app.use((_req, res, next) => {
+        next()
+        // A synchronous answer is written before next() returns.
+        read.push(res.headersSent, res.getHeader('x-hit'))
+      })
+      app.use(toExpress(fromStore, options))
+      const res = await request(app).get('/')
+      expect([res.status, res.text, res.headers['x-hit']]).toEqual([200, 'stored', 'now'])
+      return read
+    }
+
+    it("are readable where Express's X-Powered-By was set first (Node keeps both)", async () => {
+      expect(await readBack(() => {})).toEqual([true, 'now'])
+    })
+
+    it('go in one writeHead call, unreadable, where nothing was set and nothing watches', async () => {
+      expect(await readBack((app) => app.disable('x-powered-by'))).toEqual([true, undefined])
+    })
+
+    it('are readable with observableHeaders: true', async () => {
+      const read = await readBack((app) => app.disable('x-powered-by'), { observableHeaders: true })
+      expect(read).toEqual([true, 'now'])
+    })
+
+    it('reach morgan in front of brisk', async () => {
+      const lines: string[] = []
+      let logged: () => void = () => {}
+      const done = new Promise<void>((resolve) => (logged = resolve))
+      await readBack((app) => {
+        app.disable('x-powered-by')
+        app.use(
+          morgan(':status :res[content-length] :res[x-hit]', {
+            stream: { write: (line: string) => void (lines.push(line.trim()), logged()) },
+          }),
+        )
+      })
+      await done
+      expect(lines).toEqual(['200 6 now'])
+    })
   })
 
   it('sends a synchronous answer that throws to Express error handling', async () => {
@@ -296,5 +355,6 @@ describe('toExpress', () => {
   it('refuses bad options at creation, naming them', () => {
     expect(() => toExpress('nope' as never)).toThrow(/middleware/)
     expect(() => toExpress(passThrough, { bufferLimit: 'huge' })).toThrow(/bufferLimit/)
+    expect(() => toExpress(passThrough, { observableHeaders: 'yes' as never })).toThrow(/observableHeaders/)
   })
 })

@@ -22,11 +22,21 @@ import {
   type ResponseCapture,
   type Size,
 } from '@brisk/core'
+import { answerWriter } from '@brisk/node'
 
 /** Options of {@link toExpress}. */
 export interface ExpressAdapterOptions {
   /** Response bytes buffered before the capture streams instead. Default `'1 MB'`. */
   bufferLimit?: Size
+  /**
+   * How answers made without the rest of the app (hits, stored 304s) set their fields, as
+   * `@brisk/node`'s option of the same name: `'auto'` writes the head in one `res.writeHead`
+   * call, which Express's own `X-Powered-By` (or any field set before brisk) keeps readable
+   * through `res.getHeader()`, and which otherwise stays readable for a response something
+   * watches (morgan, pino-http, on-finished); `true` always keeps them readable, `false` never
+   * asks. Default `'auto'`.
+   */
+  observableHeaders?: boolean | 'auto'
 }
 
 /** The parts of Express's request the adapter reads (Express 4 and 5 alike). */
@@ -68,6 +78,7 @@ export function toExpress(
     throw new BriskOptionError('middleware', middleware, 'a brisk middleware function (e.g. compose(...))')
   }
   const bufferLimit = parseSize(options.bufferLimit ?? '1 MB', 'bufferLimit')
+  const answerWith = answerWriter(options.observableHeaders ?? 'auto')
   if (isAdmission(middleware)) return admissionToExpress(middleware)
   // Answers the stack can give at once (a fresh hit in memory) are written without a promise.
   const answerNow = answerNowOf(middleware)
@@ -83,7 +94,7 @@ export function toExpress(
     // A twin that throws goes to Express's error handling, as any middleware's synchronous throw.
     const answered = answerNow?.(request, NOTHING_BELOW)
     if (answered !== undefined) {
-      void writeResponse(res, answered)
+      void answerWith(res, answered)
       return
     }
     let capture: ResponseCapture | undefined
@@ -101,7 +112,8 @@ export function toExpress(
       answer = Promise.reject(error)
     }
     answer.then(
-      (response) => writeResponse(res, response, capture?.writer),
+      (response) =>
+        capture === undefined ? answerWith(res, response) : writeResponse(res, response, capture.writer),
       (error: unknown) => {
         // Before the app ran, Express's error handling answers. After, the app's part of the
         // chain is spent (a second next() would run it again), so brisk answers itself.

@@ -4,3 +4,4 @@ export { compileClientAddress, type ClientAddressOf, type TrustProxy } from './c
 export { brisk } from './request-context.js'
 export type { BriskContext, CacheForOptions } from '@brisk/core'
 export type { FrontRoute } from '@brisk/stack'
+export { answerWriter, isResponseWatched, type AnswerWriter } from './watched-response.js'

@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, ServerResponse, type IncomingMessage } from 'node:http'
 import { BriskMetrics } from '@brisk/core'
 import morgan from 'morgan'
 import request from 'supertest'
@@ -99,6 +99,33 @@ describe("observableHeaders: 'auto' (the default)", () => {
       listener(req, res)
     })
     expect(await seen.nth(1)).toBe(headers['cache-status'])
+  })
+
+  it("sees writeHead replaced on Node's prototype (an APM agent loaded after brisk)", async () => {
+    const seen = new Seen()
+    const proto = ServerResponse.prototype
+    const writeHead = proto.writeHead
+    proto.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      seen.push(this.getHeader('cache-status'))
+      return writeHead.apply(this, args)
+    } as ServerResponse['writeHead']
+    try {
+      const headers = await hitThrough((listener) => listener)
+      expect(await seen.nth(1)).toBe(headers['cache-status'])
+    } finally {
+      proto.writeHead = writeHead
+    }
+  })
+
+  it('keeps the fields readable, in one writeHead call, where a field was set before', async () => {
+    const read: unknown[] = []
+    const headers = await hitThrough((listener) => (req, res) => {
+      res.setHeader('x-request-id', 'r1')
+      listener(req, res)
+      read.push(res.getHeader('x-request-id'), res.getHeader('cache-status'))
+    })
+    expect(headers['x-request-id']).toBe('r1')
+    expect(read.slice(2)).toEqual(['r1', headers['cache-status']])
   })
 
   it("sees a subscriber of Node's http.server.response.finish channel", async () => {

@@ -14,7 +14,6 @@ import {
   resolveLogger,
   setAdmissionHeaders,
   withEarlierHeaders,
-  writeFrontAnswer,
   writeResponse,
   type Admission,
   type BriskLogger,
@@ -25,7 +24,7 @@ import {
   type Size,
 } from '@brisk/core'
 import { compileClientAddress, type ClientAddressOf, type TrustProxy } from './client-address.js'
-import { isResponseWatched } from './watched-response.js'
+import { answerWriter } from './watched-response.js'
 
 /** A `node:http` request listener, sync or async. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown
@@ -93,18 +92,8 @@ export function withBrisk(
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new BriskOptionError('onError', options.onError, 'a function (error, req) => void')
   }
-  const observable = options.observableHeaders ?? 'auto'
-  if (observable !== true && observable !== false && observable !== 'auto') {
-    throw new BriskOptionError('observableHeaders', observable, "true, false or 'auto'")
-  }
   // An answer made without the listener: field by field, or the head in one call (see the option).
-  const answerWith =
-    observable === 'auto'
-      ? (res: ServerResponse, response: BriskResponse): Promise<void> =>
-          isResponseWatched(res) ? writeResponse(res, response) : writeFrontAnswer(res, response)
-      : observable
-        ? writeResponse
-        : writeFrontAnswer
+  const answerWith = answerWriter(options.observableHeaders ?? 'auto')
   const logger = options.onError === undefined ? resolveLogger(options.logger) : undefined
   const report =
     options.onError ??
