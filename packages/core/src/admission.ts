@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { markAdmitted } from './admitted-fields.js'
 import { withAnswerNow, type AnswerNow } from './answer-now.js'
 import { markRefusal } from './earlier-fields.js'
+import { hasField } from './response-writer.js'
 import type { BriskHeaders, BriskMiddleware, BriskNext, BriskRequest, BriskResponse } from './exchange.js'
 import { copyHeaders } from './headers.js'
 
@@ -116,7 +117,7 @@ export function setAdmissionHeaders(
     // one started, as another field line (RFC 9110 §5.3: the same as one line joined by commas),
     // so the client learns of both, not only of whichever ran last. (Node's appendHeader on an
     // absent field validates it and then calls setHeader, which validates it again.)
-    if (LIST_FIELDS.has(name) && res.hasHeader(name)) res.appendHeader(name, value)
+    if (LIST_FIELDS.has(name) && hasField(res, name)) res.appendHeader(name, value)
     else res.setHeader(name, value)
   }
 }

@@ -53,3 +53,14 @@ export function hasFieldsSet(res: ServerResponse): boolean {
   const fields = (res as unknown as Record<symbol, object | null | undefined>)[outHeaders]
   return fields !== null && fields !== undefined
 }
+
+/**
+ * `res.hasHeader(name)` for a lower-case `name`, read off Node's own field map where there is
+ * one (see {@link hasFieldsSet}): an object without it (another response type) is asked.
+ */
+export function hasField(res: { hasHeader(name: string): boolean }, name: string): boolean {
+  if (outHeaders === undefined) return res.hasHeader(name)
+  const fields = (res as unknown as Record<symbol, Record<string, unknown> | null | undefined>)[outHeaders]
+  if (fields === undefined) return res.hasHeader(name)
+  return fields !== null && fields[name] !== undefined
+}

@@ -101,4 +101,32 @@ describe.each([
     const failed = await request(app).get('/').expect(599)
     expect(failed.text).toBe('decision failed')
   })
+
+  it('leaves alone a response answered while its decision was pending (a timeout)', async () => {
+    const errors: unknown[] = []
+    let routeRuns = 0
+    const app = makeApp()
+    app.use((_req, res, next) => {
+      next()
+      // A timeout middleware answering before the limiter's asynchronous decision settled.
+      res.status(503).end('timed out')
+    })
+    let decided: Promise<Admission> | undefined
+    const admit = async (): Promise<Admission> => {
+      await new Promise((resolve) => setImmediate(resolve))
+      return { headers: { 'x-admitted': 'late' } }
+    }
+    app.use(toExpress(admissionMiddleware(() => (decided = admit()))))
+    app.get('/', (_req, res) => void (routeRuns++, res.send('route')))
+    app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+      errors.push(error)
+      next(error)
+    })
+    const res = await request(app).get('/').expect(503)
+    expect([res.text, res.headers['x-admitted']]).toEqual(['timed out', undefined])
+    // What follows the decision runs in the microtasks after it settles.
+    await decided
+    await new Promise((resolve) => setImmediate(resolve))
+    expect([routeRuns, errors]).toEqual([0, []])
+  })
 })

@@ -138,8 +138,6 @@ export function toExpress(
  */
 function admissionToExpress(middleware: AdmissionMiddleware): ExpressMiddleware {
   const apply = (res: ServerResponse, next: (error?: unknown) => void, admission: Admission): void => {
-    // Something earlier answered while an asynchronous decision was pending (a timeout).
-    if (res.headersSent || res.writableEnded) return
     if ('response' in admission) {
       void writeResponse(res, withEarlierHeaders(res, admission.response))
       return
@@ -161,7 +159,15 @@ function admissionToExpress(middleware: AdmissionMiddleware): ExpressMiddleware 
       next(error)
       return
     }
+    // A decision made at once finds the response as it was; one that settles later (Redis) may
+    // find it answered meanwhile (a timeout). Asked only then: on Express's \`res\` each property
+    // read misses V8's inline caches on every request (see hasFieldsSet in @brisk/core).
     if (!isPromise(admission)) apply(res, next, admission)
-    else admission.then((settled) => apply(res, next, settled)).catch(next)
+    else
+      admission
+        .then((settled) => {
+          if (!res.headersSent && !res.writableEnded) apply(res, next, settled)
+        })
+        .catch(next)
   }
 }
