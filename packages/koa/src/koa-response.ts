@@ -142,7 +142,14 @@ export function writeKoaResponse(
   if (body === null || ctx.method === 'HEAD') {
     ctx.remove('Content-Type')
     ctx.body = null
-  } else if (ctx.body !== body) ctx.body = body
+  } else if (ctx.body !== body) {
+    // An answer made without the app names its own type: set first, it keeps Koa's body setter
+    // from guessing one (`application/octet-stream` for bytes: a mime lookup and a field set
+    // only to be replaced below, ~1.2k instructions of a 107k hit, callgrind).
+    const type = fromApp === undefined ? response.headers['content-type'] : undefined
+    if (typeof type === 'string') ctx.res.setHeader('content-type', type)
+    ctx.body = body
+  }
   ctx.status = status
   if (response.statusMessage !== undefined) ctx.message = response.statusMessage
   if (earlier === undefined) applyHeaders(ctx.res, response.headers)
