@@ -29,7 +29,8 @@ let nodeListensToFinish: boolean | undefined
  * middleware, APM agents), or a subscriber of Node's `http.server.response.finish` diagnostics
  * channel.
  *
- * What it cannot see: code that keeps `res` without hooking it and reads it later (a timer).
+ * What it cannot see: code that keeps `res` without hooking it and reads it later (a timer), and
+ * methods replaced on a prototype between the response and Node's (Express's `app.response`).
  * Such code needs `observableHeaders: true`.
  *
  * Nothing here is looked up on `res` itself: on Express's `res` every property load misses V8's
