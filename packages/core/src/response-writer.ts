@@ -44,14 +44,21 @@ const outHeaders: symbol | undefined = Object.getOwnPropertySymbols(new Outgoing
   (key) => key.description === 'kOutHeaders',
 )
 
+/** Node's own field map of `res` (null until a field is set); `undefined` where there is none to read. */
+function fieldMap(res: object): Record<string, unknown> | null | undefined {
+  return outHeaders === undefined
+    ? undefined
+    : (res as Record<symbol, Record<string, unknown> | null | undefined>)[outHeaders]
+}
+
 /**
  * Whether anything set a field on `res` so far (even one removed again): then Node's
- * `writeHead(status, fields)` stores the given fields through `setHeader`, beside those.
+ * `writeHead(status, fields)` stores the given fields through `setHeader`, beside those. An
+ * object without Node's field map (another response type) is asked.
  */
 export function hasFieldsSet(res: ServerResponse): boolean {
-  if (outHeaders === undefined) return res.getHeaderNames().length > 0
-  const fields = (res as unknown as Record<symbol, object | null | undefined>)[outHeaders]
-  return fields !== null && fields !== undefined
+  const fields = fieldMap(res)
+  return fields === undefined ? res.getHeaderNames().length > 0 : fields !== null
 }
 
 /**
@@ -59,8 +66,7 @@ export function hasFieldsSet(res: ServerResponse): boolean {
  * one (see {@link hasFieldsSet}): an object without it (another response type) is asked.
  */
 export function hasField(res: { hasHeader(name: string): boolean }, name: string): boolean {
-  if (outHeaders === undefined) return res.hasHeader(name)
-  const fields = (res as unknown as Record<symbol, Record<string, unknown> | null | undefined>)[outHeaders]
+  const fields = fieldMap(res)
   if (fields === undefined) return res.hasHeader(name)
   return fields !== null && fields[name] !== undefined
 }
