@@ -12,7 +12,8 @@ import {
 // Node publishes every finished server response here; a subscriber (an APM agent) gets `res`.
 const responseFinish = channel('http.server.response.finish')
 // Node's own methods, as they were when brisk loaded.
-const { end, write, writeHead } = ServerResponse.prototype
+const nodeResponse = ServerResponse.prototype
+const { end, write, writeHead } = nodeResponse
 const { hasOwn } = Object
 const { listenerCount } = EventEmitter.prototype
 // Whether this Node's server adds a 'finish' listener of its own to every response (Node 20:
@@ -41,8 +42,8 @@ let nodeListensToFinish: boolean | undefined
 export function isResponseWatched(res: ServerResponse): boolean {
   if (responseFinish.hasSubscribers) return true
   if (hasOwn(res, 'end') || hasOwn(res, 'write') || hasOwn(res, 'writeHead')) return true
-  const node = ServerResponse.prototype
-  if (node.end !== end || node.write !== write || node.writeHead !== writeHead) return true
+  if (nodeResponse.end !== end || nodeResponse.write !== write || nodeResponse.writeHead !== writeHead)
+    return true
   if (listenerCount.call(res, 'close') > 0) return true
   const finish = listenerCount.call(res, 'finish')
   if (finish === 0) return false
@@ -62,9 +63,9 @@ export type AnswerWriter = (res: ServerResponse, response: BriskResponse) => Pro
  * With fields set before (an outer listener's, Express's `X-Powered-By`), Node stores the
  * answer's through `setHeader` anyway, so one call serves every setting.
  */
-export function answerWriter(observable: unknown, option = 'observableHeaders'): AnswerWriter {
+export function answerWriter(observable: unknown): AnswerWriter {
   if (observable !== true && observable !== false && observable !== 'auto') {
-    throw new BriskOptionError(option, observable, "true, false or 'auto'")
+    throw new BriskOptionError('observableHeaders', observable, "true, false or 'auto'")
   }
   if (observable === false) return writeAnswerAtOnce
   const readable = observable === true ? (): boolean => true : isResponseWatched
