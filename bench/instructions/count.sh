@@ -29,18 +29,11 @@ variant="${1:?usage: count.sh <variant> [requests] [processes]}"
 requests="${2:-20000}"
 processes="${3:-3}"
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install -y valgrind)" >&2; exit 1; }
-# Bundled beside node_modules, so its external requires resolve as the sources' do; one file
-# per variant, so that counts of different variants can run at once.
-out=node_modules/.cache/brisk-instructions
-mkdir -p "$out"
+source bench/instructions/lib.sh
+# One bundle per variant, so that counts of different variants can run at once.
 name="${BRISK_COUNT_NAME:-${variant//\//.}}"
-banner="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 if [[ "$variant" == */* ]]; then
-  ls packages/core/dist/index.js >/dev/null 2>&1 || { echo "build brisk first: npm run build:packages" >&2; exit 1; }
-  # Every package stays external, so @brisk/* load from dist as in the bench; the bench's own
-  # TypeScript is bundled so that no tsx runs under callgrind.
-  node_modules/.bin/esbuild bench/instructions/spec-server.ts --bundle --platform=node --format=esm \
-    --packages=external --outfile="$out/server.$name.mjs" --log-level=warning --banner:js="$banner"
+  bundle_spec_server "$out/server.$name.mjs"
   args=("${variant%%/*}" "${variant#*/}")
 else
   node_modules/.bin/esbuild bench/instructions/server.ts --bundle --platform=node --format=esm \
@@ -48,7 +41,6 @@ else
     --banner:js="$banner"
   args=("$variant")
 fi
-autocannon=node_modules/.bin/autocannon
 by_function="${BRISK_COUNT_BY_FUNCTION:-}"
 counts=()
 for i in $(seq 1 "$processes"); do
@@ -66,13 +58,10 @@ for i in $(seq 1 "$processes"); do
   NODE_ENV="${NODE_ENV:-production}" valgrind --tool=callgrind --callgrind-out-file="$file" --dump-instr=$dump_instr \
     node "${node_flags[@]}" "$out/server.$name.mjs" "${args[@]}" "$port" >"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 900); do grep -q '^ready' "$log" && break; sleep 0.2; done
-  grep -q '^ready' "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
+  await_ready "$pid" "$log" 900
   # The request: `/` for server.ts; the scenario's path and fields for a bench variant.
-  path=$(grep -m1 '^ready' "$log" | cut -c7-)
-  url="http://127.0.0.1:$port${path:-/}"
   request=(-c 10 -a "$requests")
-  while IFS= read -r field; do request+=(-H "$field"); done < <(grep '^field ' "$log" | cut -c7-)
+  read_request "$log" "$port"
   for _ in $(seq 1 "${BRISK_COUNT_WARMUPS:-3}"); do "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1; done
   callgrind_control -z "$pid" >/dev/null 2>&1
   "$autocannon" "${request[@]}" "$url" >/dev/null 2>&1

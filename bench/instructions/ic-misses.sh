@@ -14,13 +14,8 @@ cd "$(dirname "$0")/../.."
 first="${1:?usage: ic-misses.sh <scenario>/<variant> [<scenario>/<variant>] [requests]}"
 second="${2:-}"
 if [[ "$second" =~ ^[0-9]+$ ]]; then requests="$second"; second=""; else requests="${3:-10000}"; fi
-ls packages/core/dist/index.js >/dev/null 2>&1 || { echo "build brisk first: npm run build:packages" >&2; exit 1; }
-out=node_modules/.cache/brisk-instructions
-mkdir -p "$out"
-banner="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
-node_modules/.bin/esbuild bench/instructions/spec-server.ts --bundle --platform=node --format=esm \
-  --packages=external --outfile="$out/server.ic-misses.mjs" --log-level=warning --banner:js="$banner"
-autocannon=node_modules/.bin/autocannon
+source bench/instructions/lib.sh
+bundle_spec_server "$out/server.ic-misses.mjs"
 
 # Prints "<kind>,<name> <misses per request>" for one variant, sorted by name.
 misses() {
@@ -30,12 +25,9 @@ misses() {
   NODE_ENV=production node --log-ic --no-logfile-per-isolate "--logfile=$log" \
     "$out/server.ic-misses.mjs" "${variant%%/*}" "${variant#*/}" "$port" >"$console" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 300); do grep -q '^ready' "$console" && break; sleep 0.2; done
-  grep -q '^ready' "$console" || { cat "$console" >&2; kill "$pid"; exit 1; }
-  local path url request=(-c 10)
-  path=$(grep -m1 '^ready' "$console" | cut -c7-)
-  url="http://127.0.0.1:$port${path:-/}"
-  while IFS= read -r field; do request+=(-H "$field"); done < <(grep '^field ' "$console" | cut -c7-)
+  await_ready "$pid" "$console" 300
+  local url request=(-c 10)
+  read_request "$console" "$port"
   for _ in 1 2 3; do "$autocannon" "${request[@]}" -a $((requests * 2)) "$url" >/dev/null 2>&1; done
   local before
   before=$(wc -l <"$log")
