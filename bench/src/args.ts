@@ -10,6 +10,12 @@ export interface BenchArgs {
   duration: number
   /** Seconds of warm-up per variant before each measured round (once for a scenario kept in one process). */
   warmup: number
+  /**
+   * Responses each warm-up reaches at least: after `warmup` seconds it goes on, at the rate it
+   * measured, until the server has answered this many (an Express server answers ~30 000 in
+   * 3 s, and V8 still recompiles Node's HTTP code through the first ~40 000). 0: seconds only.
+   */
+  warmupRequests: number
   /** Measured rounds; each round runs every variant once, interleaved (A B A B …). */
   repeats: number
   /** Concurrent connections autocannon keeps open. */
@@ -20,8 +26,23 @@ export interface BenchArgs {
   outDir: string | undefined
 }
 
-export const FULL_DEFAULTS = { duration: 10, warmup: 3, repeats: 5, connections: 50 } as const
-export const QUICK_DEFAULTS = { duration: 2, warmup: 1, repeats: 3, connections: 50 } as const
+export const FULL_DEFAULTS = {
+  duration: 10,
+  warmup: 3,
+  warmupRequests: 60_000,
+  repeats: 5,
+  connections: 50,
+} as const
+export const QUICK_DEFAULTS = {
+  duration: 2,
+  warmup: 1,
+  warmupRequests: 0,
+  repeats: 3,
+  connections: 50,
+} as const
+
+/** The longest a warm-up is lengthened to reach `warmupRequests`, so a slow variant stays bounded. */
+export const MAX_WARMUP_SECONDS = 20
 
 export class BenchArgsError extends Error {
   override name = 'BenchArgsError'
@@ -29,7 +50,7 @@ export class BenchArgsError extends Error {
 
 const USAGE =
   'usage: npm run bench -- [--quick] [--only <scenario>]... [--variants <id>]... [--duration <s>] [--warmup <s>] ' +
-  '[--repeats <n>] [--connections <n>] [--out <dir>] [--list]'
+  '[--warmup-requests <n>] [--repeats <n>] [--connections <n>] [--out <dir>] [--list]'
 
 /** Parses the arguments after `npm run bench --`; throws a BenchArgsError with the usage on bad input. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -38,10 +59,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let outDir: string | undefined
   const only: string[] = []
   const variants: string[] = []
-  const numbers: Partial<Record<'duration' | 'warmup' | 'repeats' | 'connections', number>> = {}
+  const numbers: Partial<
+    Record<'duration' | 'warmup' | 'warmup-requests' | 'repeats' | 'connections', number>
+  > = {}
   const limits = {
     duration: [1, 600],
     warmup: [0, 120],
+    'warmup-requests': [0, 10_000_000],
     repeats: [3, 50],
     connections: [1, 1000],
   } as const
@@ -79,6 +103,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break
       case '--duration':
       case '--warmup':
+      case '--warmup-requests':
       case '--repeats':
       case '--connections': {
         const name = flag.slice(2) as keyof typeof limits
@@ -104,7 +129,24 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     outDir,
     duration: numbers.duration ?? defaults.duration,
     warmup: numbers.warmup ?? defaults.warmup,
+    warmupRequests: numbers['warmup-requests'] ?? defaults.warmupRequests,
     repeats: numbers.repeats ?? defaults.repeats,
     connections: numbers.connections ?? defaults.connections,
   }
+}
+
+/**
+ * Seconds to add to a warm-up of `args.warmup` seconds that got `responses` answers, so that it
+ * reaches `args.warmupRequests` at the rate it ran (rounded up; MAX_WARMUP_SECONDS in all at most).
+ */
+export function extraWarmUpSeconds(
+  args: Pick<BenchArgs, 'warmup' | 'warmupRequests'>,
+  responses: number,
+): number {
+  const missing = args.warmupRequests - responses
+  if (missing <= 0 || responses <= 0 || args.warmup <= 0) return 0
+  return Math.max(
+    0,
+    Math.min(MAX_WARMUP_SECONDS - args.warmup, Math.ceil((missing * args.warmup) / responses)),
+  )
 }

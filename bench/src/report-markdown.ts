@@ -1,3 +1,4 @@
+import { MAX_WARMUP_SECONDS } from './args.js'
 import type { BenchReport, ScenarioResult, VariantResult } from './results.js'
 import { SATURATED } from './targets.js'
 
@@ -88,9 +89,10 @@ export function renderMarkdown(report: BenchReport): string {
     `Run ${report.startedAt} → ${report.finishedAt} of ${machine.revision}; Node ${machine.node} on ${machine.platform}, ${machine.cpus} × ${machine.cpuModel}; ` +
       (machine.pinned
         ? 'servers pinned to core 0, autocannon to core 1 (taskset).'
-        : 'taskset unavailable: nothing pinned.'),
+        : 'taskset unavailable: nothing pinned.') +
+      (machine.redis === undefined ? '' : ` Redis: ${machine.redis}.`),
     '',
-    `Each variant: ${settings.warmup} s warm-up, then ${settings.repeats} rounds of ${settings.duration} s, variants interleaved; ` +
+    `Each variant: ${warmUpText(settings)}, then ${settings.repeats} rounds of ${settings.duration} s, variants interleaved; ` +
       `${settings.connections} connections. Figures are medians of the rounds; ratios divide by the reference measured in the same run.`,
     '',
   ]
@@ -121,4 +123,13 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push('', '## Scenarios', '')
   for (const scenario of report.scenarios) lines.push(scenarioSection(scenario))
   return lines.join('\n')
+}
+
+function warmUpText(settings: BenchReport['settings']): string {
+  const requests = settings.warmupRequests ?? 0
+  if (requests === 0) return `${settings.warmup} s warm-up`
+  return (
+    `${settings.warmup} s warm-up, lengthened to at least ${requests.toLocaleString('en-US')} responses ` +
+    `(${MAX_WARMUP_SECONDS} s at most)`
+  )
 }

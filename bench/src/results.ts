@@ -108,8 +108,16 @@ export interface BenchReport {
     quick: boolean
     /** `git rev-parse HEAD` of the measured tree, with `+dirty` when it had uncommitted changes. */
     revision: string
+    /** Which Redis the Redis variants used: the run's own (and on which core), or `REDIS_URL`'s. */
+    redis?: string
   }
-  settings: { duration: number; warmup: number; repeats: number; connections: number }
+  settings: {
+    duration: number
+    warmup: number
+    warmupRequests?: number
+    repeats: number
+    connections: number
+  }
   scenarios: ScenarioResult[]
   targets: TargetResult[]
 }

@@ -11,11 +11,12 @@ import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseSize } from '@brisk/core'
-import { BenchArgsError, parseBenchArgs, type BenchArgs } from './args.js'
+import { BenchArgsError, extraWarmUpSeconds, parseBenchArgs, type BenchArgs } from './args.js'
 import { ask, startChild, stopChild, tasksetWorks } from './child.js'
 import { coreBetween, coreTimes, type CpuSample } from './cpu.js'
 import type { DataCacheJob, DataCacheReply } from './data-cache-process.js'
 import type { LoadJob, LoadReply, LoadResult, ServerCommand, ServerReply, ServerStats } from './protocol.js'
+import { startOwnRedis, redisServerInstalled } from './own-redis.js'
 import { deletePrefix, redisAnswers, redisUrl } from './redis-keys.js'
 import { renderMarkdown } from './report-markdown.js'
 import { renderSvg } from './report-svg.js'
@@ -189,6 +190,19 @@ async function runLoad(ctx: Context, job: LoadJob): Promise<LoadResult> {
   return reply.result
 }
 
+/**
+ * `args.warmup` seconds of load, then as many more as the rate just measured needs to reach
+ * `args.warmupRequests` responses: a fixed time would warm a 10k req/s Express server a fifth as
+ * much as a 50k req/s raw listener.
+ */
+async function warmUpLoad(ctx: Context, args: BenchArgs, job: (seconds: number) => LoadJob): Promise<string> {
+  const first = await runLoad(ctx, job(args.warmup))
+  const extra = extraWarmUpSeconds(args, first.responses)
+  if (extra === 0) return `${args.warmup} s, ${first.responses} responses`
+  const more = await runLoad(ctx, job(extra))
+  return `${args.warmup + extra} s, ${first.responses + more.responses} responses`
+}
+
 function jobFor(
   scenario: HttpScenario,
   server: RunningServer,
@@ -224,6 +238,14 @@ export function problemsOf(rounds: readonly LoadResult[], expectStatus: number):
   for (const [code, count] of Object.entries(unexpected))
     problems.push(`${count}× status ${code} (expected ${expectStatus})`)
   return problems
+}
+
+/** Whether a scenario has variants that talk to Redis (data-cache's tiered ones, Redis stores and limiters). */
+function needsRedis(scenario: Scenario): boolean {
+  if (scenario.kind !== 'http') return true
+  return scenario.variants.some(
+    (variant) => variant.skip === undefined && variant.server !== undefined && usesRedis(variant.server),
+  )
 }
 
 async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<ScenarioResult> {
@@ -284,7 +306,12 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
     for (const server of running) {
       log(`  warm-up ${server.variant.id} (server pid ${server.child.pid})`)
       await attempt(server, async () => {
-        if (args.warmup > 0) await runLoad(ctx, jobFor(scenario, server, args.warmup, args.connections))
+        if (args.warmup > 0) {
+          const done = await warmUpLoad(ctx, args, (seconds) =>
+            jobFor(scenario, server, seconds, args.connections),
+          )
+          log(`  warmed ${server.variant.id}: ${done}`)
+        }
         warmed.set(server.variant.id, await serverStats(server))
       })
     }
@@ -513,20 +540,30 @@ async function main(): Promise<void> {
   }
   const scenarios = keepVariants(selectScenarios(all, args.only, args.quick), args.variants)
   const pinned = tasksetWorks()
-  const url = redisUrl()
+  // REDIS_URL names the Redis to use; without it the run starts its own, off the server's core.
+  const own =
+    process.env.REDIS_URL === undefined && scenarios.some(needsRedis) && redisServerInstalled()
+      ? await startOwnRedis(pinned ? LOAD_CORE : undefined)
+      : undefined
+  const url = own?.url ?? redisUrl()
   const redis = { url, up: await redisAnswers(url) }
+  const redisSource =
+    own === undefined
+      ? `REDIS_URL ${url}`
+      : `the run's own redis-server${pinned ? `, on core ${LOAD_CORE}` : ''}`
   const runPrefix = `brisk-bench:${randomBytes(4).toString('hex')}:`
   const startedAt = new Date().toISOString()
   log(
     `brisk bench: ${scenarios.length} scenarios, about ${Math.ceil(estimateSeconds(scenarios, args) / 60)} min of load; ` +
       `${pinned ? 'servers on core 0, autocannon on core 1' : 'taskset unavailable, not pinned'}; ` +
-      `Redis ${redis.up ? `at ${url} (keys under ${runPrefix})` : 'not reachable: Redis variants skipped'}`,
+      `Redis ${redis.up ? `${redisSource} (keys under ${runPrefix})` : 'not reachable: Redis variants skipped'}`,
   )
   const load = track(startChild('./load-process.ts', pinned ? LOAD_CORE : undefined))
   const ctx: Context = { args, pinned, runPrefix, redis, load, nextJob: 0 }
   const stopAll = async (): Promise<void> => {
     await Promise.all([...live].map((child) => stopChild(child, undefined, 2000)))
     if (redis.up) await deletePrefix(url, runPrefix).catch(() => 0)
+    await own?.stop()
   }
   process.once('SIGINT', () => {
     log("interrupted: stopping servers and deleting this run's Redis keys")
@@ -558,10 +595,12 @@ async function main(): Promise<void> {
       pinned,
       quick: args.quick,
       revision: revision(),
+      redis: redisSource,
     },
     settings: {
       duration: args.duration,
       warmup: args.warmup,
+      warmupRequests: args.warmupRequests,
       repeats: args.repeats,
       connections: args.connections,
     },

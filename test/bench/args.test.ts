@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { BenchArgsError, FULL_DEFAULTS, parseBenchArgs, QUICK_DEFAULTS } from '../../bench/src/args.js'
+import {
+  BenchArgsError,
+  extraWarmUpSeconds,
+  FULL_DEFAULTS,
+  MAX_WARMUP_SECONDS,
+  parseBenchArgs,
+  QUICK_DEFAULTS,
+} from '../../bench/src/args.js'
 
 describe('parseBenchArgs', () => {
   it('uses the full defaults without arguments', () => {
@@ -33,7 +40,14 @@ describe('parseBenchArgs', () => {
     })
   })
 
+  it('reads --warmup-requests, 0 turning the lengthening off', () => {
+    expect(parseBenchArgs(['--warmup-requests', '100000']).warmupRequests).toBe(100_000)
+    expect(parseBenchArgs(['--warmup-requests=0']).warmupRequests).toBe(0)
+    expect(parseBenchArgs(['--quick']).warmupRequests).toBe(0)
+  })
+
   it.each([
+    [['--warmup-requests', '-1'], '--warmup-requests -1: expected a whole number'],
     [['--fast'], 'unknown argument "--fast"'],
     [['--only'], '--only needs a value'],
     [['--only='], '--only needs a value'],
@@ -46,5 +60,30 @@ describe('parseBenchArgs', () => {
   ])('rejects %j with a message naming the problem', (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(BenchArgsError)
     expect(() => parseBenchArgs(argv)).toThrow(message)
+  })
+})
+
+describe('extraWarmUpSeconds', () => {
+  const args = { warmup: 3, warmupRequests: 60_000 }
+
+  it('adds nothing once the warm-up reached its count', () => {
+    expect(extraWarmUpSeconds(args, 60_000)).toBe(0)
+    expect(extraWarmUpSeconds(args, 150_000)).toBe(0)
+  })
+
+  it('adds what the measured rate needs for the rest, rounded up', () => {
+    // 30 000 in 3 s: 10 000/s, so 30 000 more take 3 s; 25 000 in 3 s take 5 s (4.2 rounded up).
+    expect(extraWarmUpSeconds(args, 30_000)).toBe(3)
+    expect(extraWarmUpSeconds(args, 25_000)).toBe(5)
+  })
+
+  it('stops at the bound however slow the server', () => {
+    expect(extraWarmUpSeconds(args, 100)).toBe(MAX_WARMUP_SECONDS - 3)
+  })
+
+  it('adds nothing without a count, a warm-up or a single response to measure a rate by', () => {
+    expect(extraWarmUpSeconds({ warmup: 3, warmupRequests: 0 }, 10)).toBe(0)
+    expect(extraWarmUpSeconds({ warmup: 0, warmupRequests: 60_000 }, 0)).toBe(0)
+    expect(extraWarmUpSeconds(args, 0)).toBe(0)
   })
 })

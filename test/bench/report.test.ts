@@ -54,6 +54,14 @@ describe('renderMarkdown', () => {
     )
   })
 
+  it('says how the variants were warmed: seconds, and the response count they were lengthened to', () => {
+    expect(markdown).toContain('Each variant: 3 s warm-up, then 5 rounds of 10 s')
+    const counted = renderMarkdown({ ...sample, settings: { ...sample.settings, warmupRequests: 60_000 } })
+    expect(counted).toContain(
+      'Each variant: 3 s warm-up, lengthened to at least 60,000 responses (20 s at most), then 5 rounds',
+    )
+  })
+
   it('escapes pipes so a label cannot break the table', () => {
     expect(markdown).toContain('| a \\| piped <label> | 5,000 req/s | 0.50× |')
   })
