@@ -32,6 +32,11 @@ const VARIANTS: Record<string, () => Middleware | undefined> = {
     for (const [name, value] of STATIC_RATELIMIT_FIELDS) ctx.set(name, value)
     return next()
   },
+  /** The same two fields by Node's `res.setHeader`, as brisk sets them (without Koa's `ctx.set`). */
+  'static-setheader': () => (ctx, next) => {
+    for (const [name, value] of STATIC_RATELIMIT_FIELDS) ctx.res.setHeader(name, value)
+    return next()
+  },
   /**
    * The same two fields stored straight into Node's own field map, as `setHeader` stores them but
    * without its validation and lower-casing: what those cost (not a way brisk sets fields).

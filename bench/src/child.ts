@@ -58,7 +58,14 @@ export function ask<R>(
     }
     child.on('message', onMessage)
     child.on('exit', onExit)
-    child.send(message)
+    // With a callback a closed channel (a child stopped meanwhile, as on Ctrl-C) rejects this
+    // ask; without one Node emits it as an 'error' nobody listens to, and the harness crashes
+    // before it has stopped what it started.
+    child.send(message, (error) => {
+      if (error === null) return
+      cleanup()
+      reject(error)
+    })
   })
 }
 

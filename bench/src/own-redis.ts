@@ -15,7 +15,7 @@ import { redisAnswers } from './redis-keys.js'
 
 export interface OwnRedis {
   url: string
-  /** The redis-server's process id (taskset runs it in its own process). */
+  /** The redis-server's process id (setpriv and taskset exec it, so it keeps theirs). */
   pid: number | undefined
   /** Stops the server (SIGTERM, then SIGKILL) and removes its directory. */
   stop(): Promise<void>
@@ -41,11 +41,22 @@ function freePort(): Promise<number> {
   })
 }
 
+/** Whether `setpriv --pdeathsig` works here (util-linux, beside taskset). */
+export function pdeathsigWorks(): boolean {
+  return spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true'], { stdio: 'ignore' }).status === 0
+}
+
 /**
  * Starts `redis-server` on a free loopback port, persisting nothing, pinned to `core` with
- * taskset when given; resolves once it answers PING (fails after `timeoutMs`).
+ * taskset when given; resolves once it answers PING, rejects when it exits first or does not
+ * answer within `timeoutMs`. Where setpriv can, the server is killed when the harness dies
+ * however it dies (SIGKILL, a closed terminal), so a run never leaves one behind.
  */
-export async function startOwnRedis(core: number | undefined, timeoutMs = 10_000): Promise<OwnRedis> {
+export async function startOwnRedis(
+  core: number | undefined,
+  options: { timeoutMs?: number; extraFlags?: readonly string[] } = {},
+): Promise<OwnRedis> {
+  const timeoutMs = options.timeoutMs ?? 10_000
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'brisk-bench-redis-'))
   const flags = [
@@ -59,17 +70,20 @@ export async function startOwnRedis(core: number | undefined, timeoutMs = 10_000
     'no',
     '--dir',
     dir,
+    ...(options.extraFlags ?? []),
   ]
-  const [command, args] =
-    core === undefined ? ['redis-server', flags] : ['taskset', ['-c', String(core), 'redis-server', ...flags]]
+  const pin = core === undefined ? [] : ['taskset', '-c', String(core)]
+  const tie = pdeathsigWorks() ? ['setpriv', '--pdeathsig', 'KILL'] : []
+  const [command, ...args] = [...tie, ...pin, 'redis-server', ...flags] as [string, ...string[]]
   const child: ChildProcess = spawn(command, args, { stdio: 'ignore' })
   child.once('error', () => {})
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    if (!exited()) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
       child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await exited
+      await gone
       clearTimeout(timer)
     }
     rmSync(dir, { recursive: true, force: true })
@@ -77,7 +91,12 @@ export async function startOwnRedis(core: number | undefined, timeoutMs = 10_000
   const url = `redis://127.0.0.1:${port}`
   const deadline = Date.now() + timeoutMs
   while (!(await redisAnswers(url))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (exited()) {
+      const how = child.signalCode ?? `code ${child.exitCode}`
+      await stop()
+      throw new Error(`redis-server on port ${port} exited (${how}) before answering`)
+    }
+    if (Date.now() > deadline) {
       await stop()
       throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`)
     }

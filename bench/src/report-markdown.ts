@@ -1,4 +1,3 @@
-import { MAX_WARMUP_SECONDS } from './args.js'
 import type { BenchReport, ScenarioResult, VariantResult } from './results.js'
 import { SATURATED } from './targets.js'
 
@@ -126,10 +125,12 @@ export function renderMarkdown(report: BenchReport): string {
 }
 
 function warmUpText(settings: BenchReport['settings']): string {
+  const { warmup, warmupMaxSeconds: most } = settings
   const requests = settings.warmupRequests ?? 0
-  if (requests === 0) return `${settings.warmup} s warm-up`
+  if (warmup === 0) return 'no warm-up'
+  if (requests === 0 || most === undefined || warmup >= most) return `${warmup} s warm-up`
   return (
-    `${settings.warmup} s warm-up, lengthened to at least ${requests.toLocaleString('en-US')} responses ` +
-    `(${MAX_WARMUP_SECONDS} s at most)`
+    `${warmup} s warm-up (an HTTP server's lengthened until it answered ${requests.toLocaleString('en-US')} ` +
+    `requests, ${most} s at most)`
   )
 }

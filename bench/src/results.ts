@@ -108,13 +108,16 @@ export interface BenchReport {
     quick: boolean
     /** `git rev-parse HEAD` of the measured tree, with `+dirty` when it had uncommitted changes. */
     revision: string
-    /** Which Redis the Redis variants used: the run's own (and on which core), or `REDIS_URL`'s. */
+    /** Which Redis the Redis variants used (the run's own, `REDIS_URL`'s, the default), when any did. */
     redis?: string
   }
   settings: {
     duration: number
     warmup: number
+    /** Responses an HTTP variant's warm-up was lengthened to reach (absent in older reports: none). */
     warmupRequests?: number
+    /** The longest such a warm-up could get, in seconds. */
+    warmupMaxSeconds?: number
     repeats: number
     connections: number
   }

@@ -11,12 +11,12 @@ import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseSize } from '@brisk/core'
-import { BenchArgsError, extraWarmUpSeconds, parseBenchArgs, type BenchArgs } from './args.js'
+import { BenchArgsError, extraWarmUpSeconds, MAX_WARMUP_SECONDS, parseBenchArgs, type BenchArgs } from './args.js'
 import { ask, startChild, stopChild, tasksetWorks } from './child.js'
 import { coreBetween, coreTimes, type CpuSample } from './cpu.js'
 import type { DataCacheJob, DataCacheReply } from './data-cache-process.js'
 import type { LoadJob, LoadReply, LoadResult, ServerCommand, ServerReply, ServerStats } from './protocol.js'
-import { startOwnRedis, redisServerInstalled } from './own-redis.js'
+import { redisServerInstalled, startOwnRedis, type OwnRedis } from './own-redis.js'
 import { deletePrefix, redisAnswers, redisUrl } from './redis-keys.js'
 import { renderMarkdown } from './report-markdown.js'
 import { renderSvg } from './report-svg.js'
@@ -59,17 +59,31 @@ function log(message: string): void {
   process.stdout.write(`${message}\n`)
 }
 
-/** Seconds a selection will take, servers' start-up aside. */
-export function estimateSeconds(scenarios: readonly Scenario[], args: BenchArgs): number {
-  return scenarios.reduce((sum, scenario) => {
-    const http = scenario.kind === 'http'
-    const measured = http
-      ? scenario.variants.filter((v) => v.skip === undefined).length
-      : scenario.variants.length
-    // HTTP servers start afresh each round, so they warm up each round too.
-    const warmUps = http && scenario.oneProcess === undefined ? args.repeats : 1
-    return sum + measured * (warmUps * args.warmup + args.repeats * args.duration)
-  }, 0)
+/**
+ * Seconds a selection will take, servers' start-up aside: at least (every warm-up as long as
+ * `--warmup`) and at most (every HTTP warm-up lengthened to MAX_WARMUP_SECONDS for its count).
+ */
+export function estimateSeconds(
+  scenarios: readonly Scenario[],
+  args: BenchArgs,
+): { least: number; most: number } {
+  const longest = args.warmupRequests > 0 && args.warmup > 0 ? Math.max(args.warmup, MAX_WARMUP_SECONDS) : args.warmup
+  return scenarios.reduce(
+    (sum, scenario) => {
+      const http = scenario.kind === 'http'
+      const measured = http
+        ? scenario.variants.filter((v) => v.skip === undefined).length
+        : scenario.variants.length
+      // HTTP servers start afresh each round, so they warm up each round too.
+      const warmUps = http && scenario.oneProcess === undefined ? args.repeats : 1
+      const rounds = args.repeats * args.duration
+      return {
+        least: sum.least + measured * (warmUps * args.warmup + rounds),
+        most: sum.most + measured * (warmUps * (http ? longest : args.warmup) + rounds),
+      }
+    },
+    { least: 0, most: 0 },
+  )
 }
 
 interface RunningServer {
@@ -191,16 +205,22 @@ async function runLoad(ctx: Context, job: LoadJob): Promise<LoadResult> {
 }
 
 /**
- * `args.warmup` seconds of load, then as many more as the rate just measured needs to reach
- * `args.warmupRequests` responses: a fixed time would warm a 10k req/s Express server a fifth as
- * much as a 50k req/s raw listener.
+ * `args.warmup` seconds of load, then more at the rate measured until the server has answered
+ * `args.warmupRequests` (MAX_WARMUP_SECONDS in all at most): a fixed time would warm a 10k req/s
+ * Express server a fifth as much as a 50k req/s raw listener. Says how long it took.
  */
 async function warmUpLoad(ctx: Context, args: BenchArgs, job: (seconds: number) => LoadJob): Promise<string> {
-  const first = await runLoad(ctx, job(args.warmup))
-  const extra = extraWarmUpSeconds(args, first.responses)
-  if (extra === 0) return `${args.warmup} s, ${first.responses} responses`
-  const more = await runLoad(ctx, job(extra))
-  return `${args.warmup + extra} s, ${first.responses + more.responses} responses`
+  let seconds = args.warmup
+  let responses = (await runLoad(ctx, job(seconds))).responses
+  // A lengthening runs on new connections and may come out slower than the rate it was
+  // computed from: measure again, until the count or the bound is reached.
+  for (;;) {
+    const extra = extraWarmUpSeconds({ warmup: seconds, warmupRequests: args.warmupRequests }, responses)
+    if (extra === 0) break
+    responses += (await runLoad(ctx, job(extra))).responses
+    seconds += extra
+  }
+  return `${seconds} s, ${responses} responses`
 }
 
 function jobFor(
@@ -242,7 +262,7 @@ export function problemsOf(rounds: readonly LoadResult[], expectStatus: number):
 
 /** Whether a scenario has variants that talk to Redis (data-cache's tiered ones, Redis stores and limiters). */
 function needsRedis(scenario: Scenario): boolean {
-  if (scenario.kind !== 'http') return true
+  if (scenario.kind !== 'http') return scenario.variants.some((variant) => variant.id.endsWith('-tiered'))
   return scenario.variants.some(
     (variant) => variant.skip === undefined && variant.server !== undefined && usesRedis(variant.server),
   )
@@ -540,37 +560,62 @@ async function main(): Promise<void> {
   }
   const scenarios = keepVariants(selectScenarios(all, args.only, args.quick), args.variants)
   const pinned = tasksetWorks()
-  // REDIS_URL names the Redis to use; without it the run starts its own, off the server's core.
-  const own =
-    process.env.REDIS_URL === undefined && scenarios.some(needsRedis) && redisServerInstalled()
-      ? await startOwnRedis(pinned ? LOAD_CORE : undefined)
-      : undefined
-  const url = own?.url ?? redisUrl()
-  const redis = { url, up: await redisAnswers(url) }
-  const redisSource =
-    own === undefined
-      ? `REDIS_URL ${url}`
-      : `the run's own redis-server${pinned ? `, on core ${LOAD_CORE}` : ''}`
   const runPrefix = `brisk-bench:${randomBytes(4).toString('hex')}:`
-  const startedAt = new Date().toISOString()
-  log(
-    `brisk bench: ${scenarios.length} scenarios, about ${Math.ceil(estimateSeconds(scenarios, args) / 60)} min of load; ` +
-      `${pinned ? 'servers on core 0, autocannon on core 1' : 'taskset unavailable, not pinned'}; ` +
-      `Redis ${redis.up ? `${redisSource} (keys under ${runPrefix})` : 'not reachable: Redis variants skipped'}`,
-  )
-  const load = track(startChild('./load-process.ts', pinned ? LOAD_CORE : undefined))
-  const ctx: Context = { args, pinned, runPrefix, redis, load, nextJob: 0 }
+  let own: OwnRedis | undefined
+  let redis = { url: redisUrl(), up: false }
   const stopAll = async (): Promise<void> => {
     await Promise.all([...live].map((child) => stopChild(child, undefined, 2000)))
-    if (redis.up) await deletePrefix(url, runPrefix).catch(() => 0)
+    if (redis.up) await deletePrefix(redis.url, runPrefix).catch(() => 0)
     await own?.stop()
   }
-  process.once('SIGINT', () => {
-    log("interrupted: stopping servers and deleting this run's Redis keys")
-    void stopAll().finally(() => process.exit(130))
-  })
+  // Handlers first: a signal while the own Redis starts must stop it too.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping servers and deleting this run's Redis keys`)
+      void stopAll().finally(() => process.exit(code))
+    })
+  }
+  const startedAt = new Date().toISOString()
   const results: ScenarioResult[] = []
+  let redisLabel: string | undefined
   try {
+    const needed = scenarios.some(needsRedis)
+    // REDIS_URL names the Redis to use; without it the run starts its own, off the server's core.
+    let ownFailed: string | undefined
+    if (needed && process.env.REDIS_URL === undefined && redisServerInstalled()) {
+      try {
+        own = await startOwnRedis(pinned ? LOAD_CORE : undefined)
+      } catch (error) {
+        ownFailed = error instanceof Error ? error.message : String(error)
+      }
+    }
+    const url = own?.url ?? redisUrl()
+    redis = { url, up: needed && (await redisAnswers(url)) }
+    if (needed) {
+      const which =
+        own !== undefined
+          ? `the run's own redis-server${pinned ? `, on core ${LOAD_CORE}` : ''}`
+          : process.env.REDIS_URL !== undefined
+            ? `REDIS_URL ${url}`
+            : `${url}${ownFailed === undefined ? '' : ` (the run's own did not start: ${ownFailed})`}`
+      redisLabel = redis.up ? which : `${which}, not reachable`
+    }
+    const minutes = (seconds: number): number => Math.ceil(seconds / 60)
+    const estimate = estimateSeconds(scenarios, args)
+    log(
+      `brisk bench: ${scenarios.length} scenarios, ${minutes(estimate.least)}` +
+        `${estimate.most > estimate.least ? `-${minutes(estimate.most)}` : ''} min of load; ` +
+        `${pinned ? 'servers on core 0, autocannon on core 1' : 'taskset unavailable, not pinned'}` +
+        (redisLabel === undefined
+          ? ''
+          : `; Redis: ${redisLabel}${redis.up ? ` (keys under ${runPrefix})` : ', Redis variants skipped'}`),
+    )
+    const load = track(startChild('./load-process.ts', pinned ? LOAD_CORE : undefined))
+    const ctx: Context = { args, pinned, runPrefix, redis, load, nextJob: 0 }
     for (const scenario of scenarios) {
       log(`\n${scenario.name}: ${scenario.title}`)
       const result =
@@ -579,7 +624,7 @@ async function main(): Promise<void> {
           : await runDataCacheScenario(ctx, scenario)
       printScenario(result)
       results.push(result)
-      if (redis.up) await deletePrefix(url, runPrefix)
+      if (redis.up) await deletePrefix(redis.url, runPrefix)
     }
   } finally {
     await stopAll()
@@ -595,12 +640,13 @@ async function main(): Promise<void> {
       pinned,
       quick: args.quick,
       revision: revision(),
-      redis: redisSource,
+      ...(redisLabel === undefined ? {} : { redis: redisLabel }),
     },
     settings: {
       duration: args.duration,
       warmup: args.warmup,
       warmupRequests: args.warmupRequests,
+      warmupMaxSeconds: MAX_WARMUP_SECONDS,
       repeats: args.repeats,
       connections: args.connections,
     },

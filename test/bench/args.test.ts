@@ -79,11 +79,13 @@ describe('extraWarmUpSeconds', () => {
 
   it('stops at the bound however slow the server', () => {
     expect(extraWarmUpSeconds(args, 100)).toBe(MAX_WARMUP_SECONDS - 3)
+    expect(extraWarmUpSeconds({ warmup: MAX_WARMUP_SECONDS, warmupRequests: 60_000 }, 100)).toBe(0)
+    expect(extraWarmUpSeconds({ warmup: 30, warmupRequests: 60_000 }, 100)).toBe(0)
   })
 
   it('adds nothing without a count, a warm-up or a single response to measure a rate by', () => {
     expect(extraWarmUpSeconds({ warmup: 3, warmupRequests: 0 }, 10)).toBe(0)
-    expect(extraWarmUpSeconds({ warmup: 0, warmupRequests: 60_000 }, 0)).toBe(0)
+    expect(extraWarmUpSeconds({ warmup: 0, warmupRequests: 60_000 }, 30_000)).toBe(0)
     expect(extraWarmUpSeconds(args, 0)).toBe(0)
   })
 })

@@ -56,10 +56,23 @@ describe('renderMarkdown', () => {
 
   it('says how the variants were warmed: seconds, and the response count they were lengthened to', () => {
     expect(markdown).toContain('Each variant: 3 s warm-up, then 5 rounds of 10 s')
-    const counted = renderMarkdown({ ...sample, settings: { ...sample.settings, warmupRequests: 60_000 } })
-    expect(counted).toContain(
-      'Each variant: 3 s warm-up, lengthened to at least 60,000 responses (20 s at most), then 5 rounds',
+    const settings = (changes: Partial<typeof sample.settings>): string =>
+      renderMarkdown({ ...sample, settings: { ...sample.settings, ...changes } })
+    expect(settings({ warmupRequests: 60_000, warmupMaxSeconds: 20 })).toContain(
+      "Each variant: 3 s warm-up (an HTTP server's lengthened until it answered 60,000 requests, 20 s at most), then 5 rounds",
     )
+    // No lengthening said where none could happen.
+    expect(settings({ warmup: 0, warmupRequests: 60_000, warmupMaxSeconds: 20 })).toContain('Each variant: no warm-up, then')
+    expect(settings({ warmup: 30, warmupRequests: 60_000, warmupMaxSeconds: 20 })).toContain(
+      'Each variant: 30 s warm-up, then',
+    )
+    expect(settings({ warmupRequests: 0, warmupMaxSeconds: 20 })).toContain('Each variant: 3 s warm-up, then')
+  })
+
+  it('names the Redis the run used, when it used one', () => {
+    expect(markdown).not.toContain('Redis:')
+    const withRedis = renderMarkdown({ ...sample, machine: { ...sample.machine, redis: "the run's own redis-server, on core 1" } })
+    expect(withRedis).toContain("(taskset). Redis: the run's own redis-server, on core 1.")
   })
 
   it('escapes pipes so a label cannot break the table', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { QUICK_DEFAULTS, parseBenchArgs } from '../../bench/src/args.js'
+import { MAX_WARMUP_SECONDS, QUICK_DEFAULTS, parseBenchArgs } from '../../bench/src/args.js'
 import { estimateSeconds } from '../../bench/src/run.js'
 import { allScenarios, keepVariants, selectScenarios, type HttpScenario } from '../../bench/src/scenarios.js'
 
@@ -92,7 +92,22 @@ describe('selectScenarios', () => {
     expect(quick.length).toBeGreaterThan(0)
     for (const scenario of quick) expect(scenario.variants.map((v) => v.id)).toEqual(scenario.quick)
     const seconds = estimateSeconds(quick, { ...parseBenchArgs(['--quick']), ...QUICK_DEFAULTS })
-    expect(seconds).toBeLessThanOrEqual(80)
+    expect(seconds.most).toBeLessThanOrEqual(80)
+    expect(seconds.least).toBe(seconds.most)
+  })
+
+  it('bounds a full run by warm-ups of --warmup seconds and warm-ups lengthened to their limit', () => {
+    const [limits] = selectScenarios(all, ['ratelimit-koa3'], false)
+    const args = parseBenchArgs(['--duration', '5', '--repeats', '3'])
+    const variants = limits!.variants.filter((v) => v.skip === undefined).length
+    expect(estimateSeconds([limits!], args)).toEqual({
+      least: variants * (3 * 3 + 3 * 5),
+      most: variants * (3 * MAX_WARMUP_SECONDS + 3 * 5),
+    })
+    expect(estimateSeconds([limits!], { ...args, warmupRequests: 0 })).toEqual({
+      least: variants * (3 * 3 + 3 * 5),
+      most: variants * (3 * 3 + 3 * 5),
+    })
   })
 })
 
