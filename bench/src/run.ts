@@ -11,7 +11,13 @@ import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseSize } from '@brisk/core'
-import { BenchArgsError, extraWarmUpSeconds, MAX_WARMUP_SECONDS, parseBenchArgs, type BenchArgs } from './args.js'
+import {
+  BenchArgsError,
+  extraWarmUpSeconds,
+  MAX_WARMUP_SECONDS,
+  parseBenchArgs,
+  type BenchArgs,
+} from './args.js'
 import { ask, startChild, stopChild, tasksetWorks } from './child.js'
 import { coreBetween, coreTimes, type CpuSample } from './cpu.js'
 import type { DataCacheJob, DataCacheReply } from './data-cache-process.js'
@@ -67,7 +73,8 @@ export function estimateSeconds(
   scenarios: readonly Scenario[],
   args: BenchArgs,
 ): { least: number; most: number } {
-  const longest = args.warmupRequests > 0 && args.warmup > 0 ? Math.max(args.warmup, MAX_WARMUP_SECONDS) : args.warmup
+  const longest =
+    args.warmupRequests > 0 && args.warmup > 0 ? Math.max(args.warmup, MAX_WARMUP_SECONDS) : args.warmup
   return scenarios.reduce(
     (sum, scenario) => {
       const http = scenario.kind === 'http'

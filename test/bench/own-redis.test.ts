@@ -39,7 +39,9 @@ describe.skipIf(!installed)('startOwnRedis (bench)', () => {
     await expect(startOwnRedis(undefined, { extraFlags: ['--no-such-directive', 'x'] })).rejects.toThrow(
       /exited \(code 1\) before answering/,
     )
-    const left = readdirSync(tmpdir()).filter((name) => name.startsWith('brisk-bench-redis-') && !before.has(name))
+    const left = readdirSync(tmpdir()).filter(
+      (name) => name.startsWith('brisk-bench-redis-') && !before.has(name),
+    )
     expect(left).toEqual([])
   })
 

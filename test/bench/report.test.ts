@@ -62,7 +62,9 @@ describe('renderMarkdown', () => {
       "Each variant: 3 s warm-up (an HTTP server's lengthened until it answered 60,000 requests, 20 s at most), then 5 rounds",
     )
     // No lengthening said where none could happen.
-    expect(settings({ warmup: 0, warmupRequests: 60_000, warmupMaxSeconds: 20 })).toContain('Each variant: no warm-up, then')
+    expect(settings({ warmup: 0, warmupRequests: 60_000, warmupMaxSeconds: 20 })).toContain(
+      'Each variant: no warm-up, then',
+    )
     expect(settings({ warmup: 30, warmupRequests: 60_000, warmupMaxSeconds: 20 })).toContain(
       'Each variant: 30 s warm-up, then',
     )
@@ -71,7 +73,10 @@ describe('renderMarkdown', () => {
 
   it('names the Redis the run used, when it used one', () => {
     expect(markdown).not.toContain('Redis:')
-    const withRedis = renderMarkdown({ ...sample, machine: { ...sample.machine, redis: "the run's own redis-server, on core 1" } })
+    const withRedis = renderMarkdown({
+      ...sample,
+      machine: { ...sample.machine, redis: "the run's own redis-server, on core 1" },
+    })
     expect(withRedis).toContain("(taskset). Redis: the run's own redis-server, on core 1.")
   })
 
