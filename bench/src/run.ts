@@ -267,9 +267,14 @@ export function problemsOf(rounds: readonly LoadResult[], expectStatus: number):
   return problems
 }
 
+/** Whether a data-cache variant talks to Redis: the tiered ones (memory + Redis). */
+function dataCacheUsesRedis(id: string): boolean {
+  return id.endsWith('-tiered')
+}
+
 /** Whether a scenario has variants that talk to Redis (data-cache's tiered ones, Redis stores and limiters). */
 function needsRedis(scenario: Scenario): boolean {
-  if (scenario.kind !== 'http') return scenario.variants.some((variant) => variant.id.endsWith('-tiered'))
+  if (scenario.kind !== 'http') return scenario.variants.some((variant) => dataCacheUsesRedis(variant.id))
   return scenario.variants.some(
     (variant) => variant.skip === undefined && variant.server !== undefined && usesRedis(variant.server),
   )
@@ -471,7 +476,7 @@ async function runDataCacheScenario(ctx: Context, scenario: DataCacheScenario): 
     rounds: [],
     problems: [],
   }))
-  const runnable = scenario.variants.filter((v) => ctx.redis.up || !v.id.endsWith('-tiered')).map((v) => v.id)
+  const runnable = scenario.variants.filter((v) => ctx.redis.up || !dataCacheUsesRedis(v.id)).map((v) => v.id)
   for (const variant of variants) {
     if (!runnable.includes(variant.id as DataCacheJob['variants'][number]))
       variant.notMeasured = `Redis not reachable at ${ctx.redis.url}`
@@ -601,7 +606,8 @@ async function main(): Promise<void> {
       }
     }
     const url = own?.url ?? redisUrl()
-    redis = { url, up: needed && (await redisAnswers(url)) }
+    // The own server answered PING before startOwnRedis returned; another is asked now.
+    redis = { url, up: needed && (own !== undefined || (await redisAnswers(url))) }
     if (needed) {
       const which =
         own !== undefined
