@@ -12,7 +12,12 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'test/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+      'scripts/**/*.test.ts',
+    ],
     // Fault injection, many processes and the soak run in `npm run test:chaos` (vitest.chaos.config.ts).
     exclude: [...configDefaults.exclude, 'test/chaos/**'],
     testTimeout: 30_000,

@@ -6,12 +6,9 @@
  * it costs only load-generator headroom, which the Redis variants (server-bound at a fraction of
  * autocannon's rate) leave plenty of.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { redisAnswers } from './redis-keys.js'
+import { startRedisServer } from '../../scripts/redis-server.js'
+
+export { redisServerInstalled } from '../../scripts/redis-server.js'
 
 export interface OwnRedis {
   url: string
@@ -21,86 +18,20 @@ export interface OwnRedis {
   stop(): Promise<void>
 }
 
-/** Whether a `redis-server` binary is on PATH. */
-export function redisServerInstalled(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
-}
-
-/** Whether `setpriv --pdeathsig` works here (util-linux, beside taskset). */
-export function pdeathsigWorks(): boolean {
-  return spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true'], { stdio: 'ignore' }).status === 0
-}
-
 /**
- * Starts `redis-server` on a free loopback port, persisting nothing, pinned to `core` with
- * taskset when given; resolves once it answers PING, rejects when it exits first or does not
- * answer within `timeoutMs`. Where setpriv can, the server is killed when the harness dies
- * however it dies (SIGKILL, a closed terminal), so a run never leaves one behind.
+ * Starts the run's redis-server on a free loopback port, persisting nothing, pinned to `core`
+ * when given, and killed with the harness however the harness dies (where setpriv can), so a
+ * run never leaves one behind. Rejects when it exits first or does not answer in `timeoutMs`.
  */
 export async function startOwnRedis(
   core: number | undefined,
   options: { timeoutMs?: number; extraFlags?: readonly string[] } = {},
 ): Promise<OwnRedis> {
-  const timeoutMs = options.timeoutMs ?? 10_000
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'brisk-bench-redis-'))
-  const flags = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    ...(options.extraFlags ?? []),
-  ]
-  const pin = core === undefined ? [] : ['taskset', '-c', String(core)]
-  const tie = pdeathsigWorks() ? ['setpriv', '--pdeathsig', 'KILL'] : []
-  const [command, ...args] = [...tie, ...pin, 'redis-server', ...flags] as [string, ...string[]]
-  const child: ChildProcess = spawn(command, args, { stdio: 'ignore' })
-  child.once('error', () => {})
-  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null
-  const stop = async (): Promise<void> => {
-    if (!exited()) {
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await gone
-      clearTimeout(timer)
-    }
-    rmSync(dir, { recursive: true, force: true })
-  }
-  const url = `redis://127.0.0.1:${port}`
-  const deadline = Date.now() + timeoutMs
-  while (!(await redisAnswers(url))) {
-    if (exited()) {
-      const how = child.signalCode ?? `code ${child.exitCode}`
-      await stop()
-      throw new Error(`redis-server on port ${port} exited (${how}) before answering`)
-    }
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return { url, pid: child.pid, stop }
+  const server = await startRedisServer({
+    core,
+    dieWithParent: true,
+    timeoutMs: options.timeoutMs,
+    flags: options.extraFlags,
+  })
+  return { url: server.url, pid: server.pid, stop: server.dispose }
 }

@@ -3,58 +3,24 @@
  * fill or cluster Redis. Only what a test started is ever stopped; the shared server on
  * REDIS_URL is never touched.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { createServer, Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { afterAll } from 'vitest'
+import {
+  freePort,
+  redisCommand,
+  startRedisServer as launchRedisServer,
+  type RedisServer,
+} from '../../scripts/redis-server.js'
+
+export { freePort, redisCommand }
 
 /** The shared server every ordinary Redis test uses. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
-export interface RedisProcess {
-  host: string
-  port: number
-  url: string
-  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
-  stop(): Promise<void>
-  /** Starts it again on the same port after {@link stop}. */
-  restart(): Promise<void>
-}
-
-/** A free TCP port on 127.0.0.1, as the kernel hands it out. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port)
-        else reject(new Error('no port'))
-      })
-    })
-  })
-}
-
-/** Sends one inline command and resolves with the first reply line. */
-export function redisCommand(port: number, command: string, host = '127.0.0.1'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket()
-    let reply = ''
-    socket.setTimeout(2000, () => socket.destroy(new Error(`redis ${port}: no reply to ${command}`)))
-    socket.once('error', reject)
-    socket.connect(port, host, () => socket.write(`${command}\r\n`))
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('utf8')
-      if (reply.includes('\r\n')) {
-        socket.end()
-        resolve(reply)
-      }
-    })
-  })
-}
+/** A server a test started: it may stop and restart it (same port, same directory). */
+export type RedisProcess = Pick<RedisServer, 'host' | 'port' | 'url' | 'stop' | 'restart'>
 
 async function waitFor(check: () => Promise<boolean>, what: string, attempts = 200): Promise<void> {
   for (let i = 0; i < attempts; i++) {
@@ -64,53 +30,26 @@ async function waitFor(check: () => Promise<boolean>, what: string, attempts = 2
   throw new Error(`timed out waiting for ${what}`)
 }
 
-/** Starts a redis-server on a free loopback port; `args` are extra server flags. */
+/** The directories of this test file's servers (a restart reuses one). */
+const directories = new Set<string>()
+
+// Registered while the test file that imports this module is collected, so it runs once that
+// file is done; after hooks run in reverse order, so after the file's own, which stop its
+// servers. (A vitest worker is ended without an 'exit' event, so a process hook never runs.)
+afterAll(() => {
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true })
+  directories.clear()
+})
+
+/**
+ * Starts a redis-server on a free loopback port; `args` are extra server flags. Where setpriv
+ * works it dies with the test process if that is killed, so an interrupted run leaves no server
+ * behind; its directory is removed when the test file is done.
+ */
 export async function startRedisServer(args: string[] = []): Promise<RedisProcess> {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'brisk-redis-'))
-  let child: ChildProcess | undefined
-
-  const launch = async (): Promise<void> => {
-    const flags = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ]
-    child = spawn('redis-server', [...flags, ...args], { stdio: 'ignore' })
-    const started = child
-    started.once('error', () => {})
-    await waitFor(
-      async () => (await redisCommand(port, 'PING')).startsWith('+PONG'),
-      `redis-server on ${port}`,
-    )
-  }
-
-  const stop = async (): Promise<void> => {
-    const running = child
-    child = undefined
-    if (running === undefined || running.exitCode !== null) return
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()))
-    running.kill('SIGTERM')
-    const timer = setTimeout(() => running.kill('SIGKILL'), 3000)
-    await exited
-    clearTimeout(timer)
-  }
-
-  await launch()
-  return {
-    host: '127.0.0.1',
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    stop,
-    restart: launch,
-  }
+  const server = await launchRedisServer({ flags: args })
+  directories.add(server.dir)
+  return server
 }
 
 export interface RedisCluster {
