@@ -592,6 +592,9 @@ async function main(): Promise<void> {
     })
   }
   const startedAt = new Date().toISOString()
+  // Read when the run starts, the tree its servers are meant to load; read at the end, an edit
+  // made elsewhere in the tree during a long run marked the whole report as dirty.
+  const measuredRevision = revision()
   const results: ScenarioResult[] = []
   let redisLabel: string | undefined
   try {
@@ -652,7 +655,7 @@ async function main(): Promise<void> {
       platform: `${process.platform} ${process.arch}`,
       pinned,
       quick: args.quick,
-      revision: revision(),
+      revision: measuredRevision,
       ...(redisLabel === undefined ? {} : { redis: redisLabel }),
     },
     settings: {
