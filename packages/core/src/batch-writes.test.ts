@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { batchWrites } from './batch-writes.js'
+import { batchWrites, COMMANDS_PER_WRITE } from './batch-writes.js'
 
 const nextCheckPhase = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -30,6 +30,37 @@ describe('batchWrites', () => {
       peer.destroy()
       server.close()
     }
+  })
+
+  it('lets the held commands go out every COMMANDS_PER_WRITE commands, and the rest at the check phase', async () => {
+    const calls: string[] = []
+    const stream = { cork: () => calls.push('cork'), uncork: () => calls.push('uncork') }
+    const commands = COMMANDS_PER_WRITE * 2 + 3
+    for (let i = 0; i < commands; i++) {
+      batchWrites({ stream })
+      calls.push('command')
+    }
+    const write = Array<string>(COMMANDS_PER_WRITE).fill('command')
+    const beforeCheck = [
+      'cork',
+      ...write,
+      'uncork',
+      'cork',
+      ...write,
+      'uncork',
+      'cork',
+      'command',
+      'command',
+      'command',
+    ]
+    expect(calls).toEqual(beforeCheck)
+    await nextCheckPhase()
+    expect(calls).toEqual([...beforeCheck, 'uncork'])
+    // The next turn starts a write of its own.
+    batchWrites({ stream })
+    expect(calls.at(-1)).toBe('cork')
+    await nextCheckPhase()
+    expect(calls.at(-1)).toBe('uncork')
   })
 
   it('leaves clients without one socket (a Cluster) and odd values alone', () => {
