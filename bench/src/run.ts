@@ -65,9 +65,15 @@ function log(message: string): void {
   process.stdout.write(`${message}\n`)
 }
 
+/** The responses a variant's warm-up goes on for (0: `--warmup` seconds only). */
+export function warmupCount(variant: HttpVariant, args: Pick<BenchArgs, 'warmupRequests'>): number {
+  return variant.warmupByTime === undefined ? args.warmupRequests : 0
+}
+
 /**
  * Seconds a selection will take, servers' start-up aside: at least (every warm-up as long as
- * `--warmup`) and at most (every HTTP warm-up lengthened to MAX_WARMUP_SECONDS for its count).
+ * `--warmup`) and at most (every HTTP warm-up lengthened to MAX_WARMUP_SECONDS for its count,
+ * but those of variants that warm up by time only).
  */
 export function estimateSeconds(
   scenarios: readonly Scenario[],
@@ -75,22 +81,24 @@ export function estimateSeconds(
 ): { least: number; most: number } {
   const longest =
     args.warmupRequests > 0 && args.warmup > 0 ? Math.max(args.warmup, MAX_WARMUP_SECONDS) : args.warmup
-  return scenarios.reduce(
-    (sum, scenario) => {
-      const http = scenario.kind === 'http'
-      const measured = http
-        ? scenario.variants.filter((v) => v.skip === undefined).length
-        : scenario.variants.length
-      // HTTP servers start afresh each round, so they warm up each round too.
-      const warmUps = http && scenario.oneProcess === undefined ? args.repeats : 1
-      const rounds = args.repeats * args.duration
-      return {
-        least: sum.least + measured * (warmUps * args.warmup + rounds),
-        most: sum.most + measured * (warmUps * (http ? longest : args.warmup) + rounds),
-      }
-    },
-    { least: 0, most: 0 },
-  )
+  const rounds = args.repeats * args.duration
+  let least = 0
+  let most = 0
+  for (const scenario of scenarios) {
+    if (scenario.kind !== 'http') {
+      least += scenario.variants.length * (args.warmup + rounds)
+      most += scenario.variants.length * (args.warmup + rounds)
+      continue
+    }
+    const measured = scenario.variants.filter((v) => v.skip === undefined)
+    // HTTP servers start afresh each round, so they warm up each round too.
+    const warmUps = scenario.oneProcess === undefined ? args.repeats : 1
+    const lengthened = measured.filter((v) => warmupCount(v, args) > 0).length
+    least += measured.length * (warmUps * args.warmup + rounds)
+    most +=
+      measured.length * (warmUps * args.warmup + rounds) + lengthened * warmUps * (longest - args.warmup)
+  }
+  return { least, most }
 }
 
 interface RunningServer {
@@ -216,13 +224,19 @@ async function runLoad(ctx: Context, job: LoadJob): Promise<LoadResult> {
  * `args.warmupRequests` (MAX_WARMUP_SECONDS in all at most): a fixed time would warm a 10k req/s
  * Express server a fifth as much as a 50k req/s raw listener. Says how long it took.
  */
-async function warmUpLoad(ctx: Context, args: BenchArgs, job: (seconds: number) => LoadJob): Promise<string> {
+async function warmUpLoad(
+  ctx: Context,
+  args: BenchArgs,
+  variant: HttpVariant,
+  job: (seconds: number) => LoadJob,
+): Promise<string> {
+  const warmupRequests = warmupCount(variant, args)
   let seconds = args.warmup
   let responses = (await runLoad(ctx, job(seconds))).responses
   // A lengthening runs on new connections and may come out slower than the rate it was
   // computed from: measure again, until the count or the bound is reached.
   for (;;) {
-    const extra = extraWarmUpSeconds({ warmup: seconds, warmupRequests: args.warmupRequests }, responses)
+    const extra = extraWarmUpSeconds({ warmup: seconds, warmupRequests }, responses)
     if (extra === 0) break
     responses += (await runLoad(ctx, job(extra))).responses
     seconds += extra
@@ -339,7 +353,7 @@ async function runHttpScenario(ctx: Context, scenario: HttpScenario): Promise<Sc
       log(`  warm-up ${server.variant.id} (server pid ${server.child.pid})`)
       await attempt(server, async () => {
         if (args.warmup > 0) {
-          const done = await warmUpLoad(ctx, args, (seconds) =>
+          const done = await warmUpLoad(ctx, args, server.variant, (seconds) =>
             jobFor(scenario, server, seconds, args.connections),
           )
           log(`  warmed ${server.variant.id}: ${done}`)

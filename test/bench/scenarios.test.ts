@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_WARMUP_SECONDS, QUICK_DEFAULTS, parseBenchArgs } from '../../bench/src/args.js'
-import { estimateSeconds } from '../../bench/src/run.js'
+import { estimateSeconds, warmupCount } from '../../bench/src/run.js'
 import { allScenarios, keepVariants, selectScenarios, type HttpScenario } from '../../bench/src/scenarios.js'
 
 const all = allScenarios()
@@ -107,6 +107,18 @@ describe('selectScenarios', () => {
     expect(estimateSeconds([limits], { ...args, warmupRequests: 0 })).toEqual({
       least: variants * (3 * 3 + 3 * 5),
       most: variants * (3 * 3 + 3 * 5),
+    })
+  })
+
+  it('never lengthens the warm-up of a variant that warms up by time (the uncached blog)', () => {
+    const blog = http.find((scenario) => scenario.name === 'blog-koa3')!
+    const measured = blog.variants.filter((v) => v.skip === undefined).length
+    expect(blog.variants.filter((v) => v.warmupByTime !== undefined).map((v) => v.id)).toEqual(['uncached'])
+    const args = parseBenchArgs(['--duration', '5', '--repeats', '3'])
+    expect(blog.variants.map((v) => warmupCount(v, args))).toEqual([0, 60_000, 60_000])
+    expect(estimateSeconds([blog], args)).toEqual({
+      least: measured * (3 * 3 + 3 * 5),
+      most: measured * (3 * 3 + 3 * 5) + (measured - 1) * 3 * (MAX_WARMUP_SECONDS - 3),
     })
   })
 })
