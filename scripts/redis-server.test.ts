@@ -89,13 +89,19 @@ describe.skipIf(!installed)('startRedisServer', () => {
         '--input-type=module',
         '-e',
         `const { startRedisServer } = await import(${JSON.stringify(launcher)}); ` +
-          'const server = await startRedisServer(); console.log(server.pid); setInterval(() => {}, 1000)',
+          'const server = await startRedisServer(); console.log(server.pid, server.dir); setInterval(() => {}, 1000)',
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
+    // Nobody is left to remove the killed parent's server directory but this test.
+    let dir: string | undefined
     try {
       const pid = await new Promise<number>((resolve, reject) => {
-        parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
+        parent.stdout.once('data', (chunk: Buffer) => {
+          const [started, directory] = chunk.toString().trim().split(' ')
+          dir = directory
+          resolve(Number(started))
+        })
         parent.once('exit', (code) => reject(new Error(`parent exited (${code}) before starting Redis`)))
       })
       expect(alive(pid)).toBe(true)
@@ -107,6 +113,7 @@ describe.skipIf(!installed)('startRedisServer', () => {
       expect(alive(pid)).toBe(false)
     } finally {
       parent.kill('SIGKILL')
+      if (dir?.startsWith(tmpdir())) rmSync(dir, { recursive: true, force: true })
     }
   })
 })
