@@ -86,17 +86,18 @@ export function estimateSeconds(
   let most = 0
   for (const scenario of scenarios) {
     if (scenario.kind !== 'http') {
-      least += scenario.variants.length * (args.warmup + rounds)
-      most += scenario.variants.length * (args.warmup + rounds)
+      const seconds = scenario.variants.length * (args.warmup + rounds)
+      least += seconds
+      most += seconds
       continue
     }
     const measured = scenario.variants.filter((v) => v.skip === undefined)
     // HTTP servers start afresh each round, so they warm up each round too.
     const warmUps = scenario.oneProcess === undefined ? args.repeats : 1
     const lengthened = measured.filter((v) => warmupCount(v, args) > 0).length
-    least += measured.length * (warmUps * args.warmup + rounds)
-    most +=
-      measured.length * (warmUps * args.warmup + rounds) + lengthened * warmUps * (longest - args.warmup)
+    const seconds = measured.length * (warmUps * args.warmup + rounds)
+    least += seconds
+    most += seconds + lengthened * warmUps * (longest - args.warmup)
   }
   return { least, most }
 }

@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { Socket } from 'node:net'
 import { afterAll } from 'vitest'
 import {
   freePort,
@@ -78,7 +77,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     await createCluster(nodes.map((n) => `127.0.0.1:${n.port}`))
     await waitFor(async () => {
       for (const node of nodes) {
-        const info = await redisCommandFull(node.port, 'CLUSTER INFO')
+        const info = await redisCommand(node.port, 'CLUSTER INFO', node.host, bulkReplyComplete)
         if (!info.includes('cluster_state:ok')) return false
       }
       return true
@@ -115,23 +114,10 @@ function createCluster(addresses: string[]): Promise<void> {
   })
 }
 
-/** Like {@link redisCommand} but waits for a whole bulk reply (for INFO-style commands). */
-function redisCommandFull(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket()
-    let reply = ''
-    socket.setTimeout(2000, () => socket.destroy(new Error(`redis ${port}: no reply to ${command}`)))
-    socket.once('error', reject)
-    socket.connect(port, '127.0.0.1', () => socket.write(`${command}\r\n`))
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('utf8')
-      const header = /^\$(\d+)\r\n/.exec(reply)
-      if (header !== null && Buffer.byteLength(reply) >= header[0].length + Number(header[1]) + 2) {
-        socket.end()
-        resolve(reply)
-      }
-    })
-  })
+/** Whether `reply` holds a whole bulk reply (for INFO-style commands). */
+function bulkReplyComplete(reply: string): boolean {
+  const header = /^\$(\d+)\r\n/.exec(reply)
+  return header !== null && Buffer.byteLength(reply) >= header[0].length + Number(header[1]) + 2
 }
 
 /** True when a Redis server answers at REDIS_URL. */
