@@ -6,7 +6,15 @@ describe('compilePathPattern', () => {
   it.each([
     ['/assets/**', '/assets/app.3f9a1c.js', true],
     ['/assets/**', '/assets/img/logo.png', true],
-    ['/assets/**', '/assets', false],
+    ['/assets/**', '/assets', true],
+    ['/assets/**', '/assets/', true],
+    ['/assets/**', '/assetsx', false],
+    ['/assets/**', '/ASSETS/App.js', true],
+    ['/admin/*', '/Admin/Users', true],
+    ['/login', '/LOGIN', true],
+    ['/login', '/login/', true],
+    ['/login', '/login/x', false],
+    ['/login', '/loginx', false],
     ['/assets/**', '/other/assets/x', false],
     ['/assets/*', '/assets/app.js', true],
     ['/assets/*', '/assets/img/logo.png', false],
@@ -26,6 +34,15 @@ describe('compilePathPattern', () => {
     ['/', '/index.html', false],
   ])('%s against %s: %s', (pattern, path, expected) => {
     expect(compilePathPattern(pattern, 'path').test(path)).toBe(expected)
+  })
+
+  it('uses a RegExp as written: its own case and slash rules', () => {
+    const pattern = compilePathPattern(/^\/login$/, 'path')
+    expect([pattern.test('/login'), pattern.test('/LOGIN'), pattern.test('/login/')]).toEqual([
+      true,
+      false,
+      false,
+    ])
   })
 
   it('tests a global RegExp the same way every time', () => {

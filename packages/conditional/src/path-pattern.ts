@@ -5,9 +5,17 @@ export type PathPattern = string | RegExp
 
 /**
  * Compiles a path pattern once, at creation. Globs: `*` matches within one segment, `**`
- * across segments (`/**\/` also matches a single `/`), `?` one character other than `/`,
- * `{a,b}` either alternative; everything else is literal. A RegExp is copied without its
- * `g` and `y` flags, whose `lastIndex` would make `test()` answer differently on every call.
+ * across segments (`/**\/` also matches a single `/`, and a final `/**` also matches the path
+ * before it: `/admin/**` covers `/admin`), `?` one character other than `/`, `{a,b}` either
+ * alternative; everything else is literal.
+ *
+ * A glob matches the way Express and @koa/router route by default: letters in any case and with
+ * or without a trailing slash. Routes decide what the cache, the limiter and the policies do,
+ * so a glob narrower than the app's router would let `/ADMIN/x` or `/admin/` past a
+ * `cache: false` or a login limit that `/admin/**` or `/login` was meant to cover.
+ *
+ * A RegExp is used as written, copied without its `g` and `y` flags, whose `lastIndex` would
+ * make `test()` answer differently on every call.
  */
 export function compilePathPattern(pattern: PathPattern, option: string): RegExp {
   if (pattern instanceof RegExp) return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''))
@@ -22,7 +30,10 @@ export function compilePathPattern(pattern: PathPattern, option: string): RegExp
   let inBraces = false
   for (let index = 0; index < pattern.length; index++) {
     const char = pattern[index] as string
-    if (char === '*') {
+    if (char === '/' && index === pattern.length - 3 && pattern.endsWith('/**')) {
+      source += '(?:/.*)?'
+      break
+    } else if (char === '*') {
       if (pattern[index + 1] === '*') {
         index++
         if (pattern[index + 1] === '/') {
@@ -49,7 +60,7 @@ export function compilePathPattern(pattern: PathPattern, option: string): RegExp
     }
   }
   if (inBraces) throw new BriskOptionError(option, pattern, 'a glob whose "{" is closed by "}"')
-  return new RegExp(`^${source}$`)
+  return new RegExp(source.endsWith('/') ? `^${source}$` : `^${source}/?$`, 'i')
 }
 
 /** The path of a request target: no query, no fragment; absolute-form targets reduced to their path. */
