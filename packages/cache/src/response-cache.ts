@@ -51,6 +51,11 @@ export interface ResponseCache extends BriskMiddleware {
   purgeAll(): Promise<void>
   /** The store in use. */
   readonly store: CacheStore
+  /**
+   * The options this cache was made with, its store included (frozen): what a cache deriving
+   * from it starts from, such as a front-mode route's cache built over `front({ cache: cache(...) })`.
+   */
+  readonly options: Readonly<CacheOptions>
 }
 
 /** What the primary key led to. */
@@ -925,6 +930,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       await store.clear()
     },
     store,
+    options: Object.freeze({ ...options, store }),
   })
 }
 

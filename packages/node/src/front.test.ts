@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { BriskMetrics } from '@brisk/core'
+import { cache, type ResponseCache } from '@brisk/cache'
+import { BriskMetrics, type BriskRequest, type BriskResponse } from '@brisk/core'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { front, listen, type FrontOptions } from './front.js'
@@ -66,6 +67,57 @@ describe('front (node:http)', () => {
     expect(await listener.cache?.purgeTag('api')).toBe(1)
     await request(server).get('/api/posts')
     expect(runs.app).toBe(4)
+  })
+
+  it("merges a route's cache options over a built cache()'s own: its session cookies still keep pages out", async () => {
+    const { server, runs } = setup({
+      cache: cache({ ttl: '30s', sessionCookies: ['sid'], logger: false }),
+      routes: [{ path: '/account', cache: { ttl: '10s' } }],
+    })
+    const alice = await request(server).get('/account').set('cookie', 'sid=alice')
+    expect(alice.headers['cache-status']).toBe('brisk; fwd=bypass; detail=session-cookie')
+    const anonymous = await request(server).get('/account')
+    expect(anonymous.headers['cache-status']).toMatch(/fwd=uri-miss/)
+    expect(runs.app).toBe(2)
+  })
+
+  it('refuses route cache options over a cache-like function that has no options to merge them over', () => {
+    const built = cache({ logger: false })
+    const handMade = Object.assign(
+      (req: BriskRequest, next: () => Promise<BriskResponse>) => built(req, next),
+      {
+        ...built,
+        options: undefined,
+      },
+    ) as unknown as ResponseCache
+    expect(() =>
+      front(() => {}, { cache: handMade, routes: [{ path: '/a', cache: { ttl: '1s' } }] }),
+    ).toThrow(/routes\[0\]\.cache/)
+  })
+
+  it.each(['/ADMIN/users', '/Admin', '/admin/'])(
+    'keeps %s out of the cache under a route /admin/** with cache: false, as the app would route it',
+    async (path) => {
+      const { server, runs } = setup({ routes: [{ path: '/admin/**', cache: false }] })
+      await request(server).get(path)
+      const second = await request(server).get(path)
+      expect(second.headers['cache-status']).toBeUndefined()
+      expect(runs.app).toBe(2)
+    },
+  )
+
+  it("purges what routes stored through .cache when the front's own cache is off", async () => {
+    const { server, runs, listener } = setup({
+      cache: false,
+      routes: [{ path: '/api/**', cache: { ttl: '30s' } }],
+    })
+    await request(server).get('/api/posts')
+    expect((await request(server).get('/api/posts')).headers['cache-status']).toMatch(/hit/)
+    expect((await request(server).get('/page')).headers['cache-status']).toBeUndefined()
+    expect(await listener.cache?.purgeTag('api')).toBe(1)
+    // The page varies on Accept-Encoding (compression is on): its marker outlives the purge.
+    expect((await request(server).get('/api/posts')).headers['cache-status']).toMatch(/fwd=vary-miss; stored/)
+    expect(runs.app).toBe(3)
   })
 
   it('skips the limiter on a route with rateLimit: false, sharing the budget elsewhere', async () => {

@@ -115,6 +115,9 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
   if (typeof cacheOption === 'function') {
     defaultCache = cacheOption
     store = cacheOption.store
+    // A route's cache options are merged over this cache's own, as over options given inline:
+    // a route must not lose the built cache's session cookies, key or sharing rules.
+    baseCacheOptions = cacheOption.options ?? {}
   } else if (cacheOption !== false) {
     baseCacheOptions = cacheOption === true ? {} : cacheOption
     store = baseCacheOptions.store ?? memoryStore()
@@ -234,6 +237,14 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
         if (typeof route.cache !== 'object' || route.cache === null) {
           throw new BriskOptionError(`${where}.cache`, route.cache, 'cache options or false')
         }
+        if (typeof cacheOption === 'function' && cacheOption.options === undefined) {
+          // A hand-made cache-like function: there is nothing to merge the route's options over.
+          throw new BriskOptionError(
+            `${where}.cache`,
+            route.cache,
+            'false, or a front cache made by cache() (its options are what a route cache builds on)',
+          )
+        }
         store ??= memoryStore()
         routeCache = cache({
           ...shared,
@@ -270,7 +281,11 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
         }
   const front: BriskMiddleware = (req, next) => middleware(req, next)
   if (attempt !== undefined) withAnswerNow(front, attempt)
-  return Object.assign(front, { cache: defaultCache })
+  // With the front's own cache off, routes may still cache: `.cache` is then a cache on their
+  // shared store that answers nothing, there to purge what they stored.
+  const purgeHandle =
+    defaultCache ?? (store === undefined ? undefined : cache({ ...shared, ...baseCacheOptions, store }))
+  return Object.assign(front, { cache: purgeHandle })
 }
 
 function headerNames(value: readonly string[] | undefined): string[] {
