@@ -1,6 +1,6 @@
 import {
   BriskOptionError,
-  defaultMetrics,
+  resolveMetrics,
   parseDuration,
   parseOptionalDuration,
   parseSize,
@@ -178,7 +178,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
     unkeyedHeaders: unkeyedHeaders.map((h) => h.toLowerCase()),
     name,
     logger: resolveLogger(options.logger),
-    metrics: options.metrics ?? defaultMetrics,
+    metrics: resolveMetrics(options.metrics),
     clock,
   }
 }

@@ -1,5 +1,5 @@
 import compressible from 'compressible'
-import { BriskMetrics, BriskOptionError, defaultMetrics, parseSize, type Size } from '@brisk/core'
+import { BriskOptionError, parseSize, resolveMetrics, type BriskMetrics, type Size } from '@brisk/core'
 import { LEVEL_RANGES, SUPPORTED_CODINGS, type CodingLevels } from './codings.js'
 import type { Coding } from './negotiate.js'
 
@@ -87,13 +87,7 @@ export function resolveOptions(options: CompressOptions): CompressSettings {
   if (notAcceptable !== 'reject' && notAcceptable !== 'identity') {
     throw new BriskOptionError('compress notAcceptable', notAcceptable, '"reject" (answer 406) or "identity"')
   }
-  if (options.metrics !== undefined && !(options.metrics instanceof BriskMetrics)) {
-    throw new BriskOptionError(
-      'compress metrics',
-      options.metrics,
-      'a BriskMetrics instance from @brisk/core',
-    )
-  }
+  const metrics = resolveMetrics(options.metrics, 'compress metrics')
   return {
     threshold,
     encodings,
@@ -102,7 +96,7 @@ export function resolveOptions(options: CompressOptions): CompressSettings {
     storeLevel: resolveLevels(options.storeLevel, DEFAULT_STORE_LEVELS, 'compress storeLevel'),
     syncBelow,
     notAcceptable,
-    metrics: options.metrics ?? defaultMetrics,
+    metrics,
   }
 }
 

@@ -2,7 +2,7 @@ import {
   type BriskMetrics,
   BriskOptionError,
   copyHeaders,
-  defaultMetrics,
+  resolveMetrics,
   headerValue,
   resolveLogger,
   withAnswerNow,
@@ -70,12 +70,7 @@ export function conditional(options: ConditionalOptions = {}): BriskMiddleware {
       'a function (req) => ({ etag?, lastModified? }) | null | undefined',
     )
   }
-  const metrics = options.metrics ?? defaultMetrics
-  // Duck-typed rather than instanceof: a second copy of @brisk/core (bundled, or dist next
-  // to sources) makes a genuine BriskMetrics fail instanceof.
-  if (typeof (metrics as Partial<BriskMetrics> | null)?.inc !== 'function') {
-    throw new BriskOptionError('metrics', metrics, 'a BriskMetrics instance (an object with inc(name))')
-  }
+  const metrics = resolveMetrics(options.metrics)
   const logger = resolveLogger(options.logger)
   // An app mistake in what validators() answers is logged once, not per request.
   let warned = false

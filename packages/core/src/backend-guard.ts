@@ -1,6 +1,6 @@
 import { parseDuration, type Duration } from './duration.js'
 import { resolveLogger, type BriskLogger } from './logger.js'
-import { defaultMetrics, type BriskMetrics } from './metrics.js'
+import { resolveMetrics, type BriskMetrics } from './metrics.js'
 import { BriskOptionError } from './options-error.js'
 
 export interface BackendGuardOptions {
@@ -71,7 +71,7 @@ export class BackendGuard {
     this.resetTimeoutMs = parseDuration(options.resetTimeout ?? 1000, 'resetTimeout')
     this.quietPeriodMs = parseDuration(options.quietPeriod ?? 5000, 'quietPeriod')
     this.logger = resolveLogger(options.logger)
-    this.metrics = options.metrics ?? defaultMetrics
+    this.metrics = resolveMetrics(options.metrics)
   }
 
   /** `closed` while healthy, `open` while refusing commands, `half-open` while one probe runs. */

@@ -26,7 +26,14 @@ export { BriskOptionError } from './options-error.js'
 export { parseDuration, parseOptionalDuration, type Duration } from './duration.js'
 export { parseSize, type Size } from './size.js'
 export { resolveLogger, type BriskLogger } from './logger.js'
-export { BriskMetrics, COUNTERS, defaultMetrics, type CounterName, type MetricsListener } from './metrics.js'
+export {
+  BriskMetrics,
+  COUNTERS,
+  defaultMetrics,
+  resolveMetrics,
+  type CounterName,
+  type MetricsListener,
+} from './metrics.js'
 export {
   BackendGuard,
   BackendUnavailableError,

@@ -1,3 +1,5 @@
+import { BriskOptionError } from './options-error.js'
+
 /**
  * Counters every concern reports, named once here so that a `/metrics` endpoint, a test and
  * a dashboard agree on them.
@@ -74,3 +76,16 @@ export class BriskMetrics {
 
 /** The counters a middleware reports to when it is given none of its own. */
 export const defaultMetrics = new BriskMetrics()
+
+/**
+ * A `metrics` option, checked at creation: a middleware given something without `inc` would
+ * otherwise fail every request it counts. Duck-typed rather than `instanceof`: a second copy of
+ * @brisk/core (bundled, or dist next to sources) makes a genuine BriskMetrics fail instanceof.
+ */
+export function resolveMetrics(metrics: unknown, option = 'metrics'): BriskMetrics {
+  if (metrics === undefined) return defaultMetrics
+  if (typeof (metrics as Partial<BriskMetrics> | null)?.inc !== 'function') {
+    throw new BriskOptionError(option, metrics, 'a BriskMetrics instance (an object with inc(name))')
+  }
+  return metrics as BriskMetrics
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import {
   admissionMiddleware,
   BriskOptionError,
-  defaultMetrics,
+  resolveMetrics,
   type Admission,
   type AdmissionMiddleware,
   type BriskHeaders,
@@ -105,7 +105,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
       : undefined
   // The memory store answers synchronously: calling it directly saves a promise per request.
   const memory = store instanceof MemoryStore ? store : undefined
-  const metrics = options.metrics ?? defaultMetrics
+  const metrics = resolveMetrics(options.metrics)
   const policyField = rateLimitPolicyField(policies)
   const names = policies.map((policy) => policy.name)
 

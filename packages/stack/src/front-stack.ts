@@ -8,7 +8,7 @@ import {
   withAnswerNow,
   type AnswerNow,
   copyHeaders,
-  defaultMetrics,
+  resolveMetrics,
   type BriskHeaders,
   type BriskHints,
   type BriskLogger,
@@ -83,7 +83,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
   for (const name of Object.keys(options)) {
     if (!KNOWN.has(name)) throw new BriskOptionError(name, 'unknown', `one of ${[...KNOWN].join(', ')}`)
   }
-  const metrics = options.metrics ?? defaultMetrics
+  const metrics = resolveMetrics(options.metrics)
   const logger = options.logger
   const shared: { metrics: BriskMetrics; logger?: BriskLogger | false } =
     logger === undefined ? { metrics } : { metrics, logger }

@@ -9,7 +9,7 @@ import {
 import {
   BriskOptionError,
   compose,
-  defaultMetrics,
+  resolveMetrics,
   type BriskLogger,
   type BriskMetrics,
   type BriskMiddleware,
@@ -55,7 +55,7 @@ export function createStack(options: StackOptions = {}): BriskStack {
   for (const name of Object.keys(options)) {
     if (!KNOWN.has(name)) throw new BriskOptionError(name, 'unknown', `one of ${[...KNOWN].join(', ')}`)
   }
-  const metrics = options.metrics ?? defaultMetrics
+  const metrics = resolveMetrics(options.metrics)
   const logger = options.logger
   const shared = logger === undefined ? { metrics } : { metrics, logger }
   const layers: BriskMiddleware[] = []

@@ -1,6 +1,6 @@
 import {
   BackendUnavailableError,
-  defaultMetrics,
+  resolveMetrics,
   resolveLogger,
   type BriskLogger,
   type BriskMetrics,
@@ -512,7 +512,7 @@ export function createDataCache(options: DataCacheOptions): DataCache {
   const shared: SharedState = {
     store: options.store,
     serializer: options.serializer ?? jsonOrV8Serializer,
-    metrics: options.metrics ?? defaultMetrics,
+    metrics: resolveMetrics(options.metrics),
     logger: resolveLogger(options.logger),
     now: options.now ?? Date.now,
     reads: new Map(),
