@@ -17,6 +17,14 @@ describe('AllowList', () => {
     expect(list.has(address)).toBe(expected)
   })
 
+  it.each([
+    ['127.0.0.1', true],
+    ['::ffff:127.0.0.9', true],
+    ['128.0.0.1', false],
+  ])('reads an IPv4-mapped range as the IPv4 range it names: %s is allowed: %s', (address, expected) => {
+    expect(new AllowList(['::ffff:127.0.0.0/104']).has(address)).toBe(expected)
+  })
+
   it('rejects an entry that is not an address or range at creation', () => {
     expect(() => new AllowList(['10.0.0.0/8', 'localhost'])).toThrow(/allowList\[1\]/)
   })

@@ -16,7 +16,7 @@ export class AllowList {
     for (const [index, entry] of entries.entries()) {
       try {
         if (typeof entry !== 'string') throw new TypeError('not a string')
-        if (entry.includes('/')) this.ranges.push(ipaddr.parseCIDR(entry))
+        if (entry.includes('/')) this.ranges.push(ipv4IfMapped(ipaddr.parseCIDR(entry)))
         else {
           const address = ipaddr.process(entry)
           this.ranges.push([address, address.kind() === 'ipv4' ? 32 : 128])
@@ -43,4 +43,16 @@ export class AllowList {
     }
     return false
   }
+}
+
+/**
+ * An IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`) as the IPv4 range it names (`10.0.0.0/8`):
+ * clients are compared as IPv4 once unmapped, so the range as written could never match.
+ */
+function ipv4IfMapped(range: Range): Range {
+  const [address, bits] = range
+  if (address.kind() === 'ipv6' && bits >= 96 && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return [(address as ipaddr.IPv6).toIPv4Address(), bits - 96]
+  }
+  return range
 }

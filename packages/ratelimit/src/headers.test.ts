@@ -79,6 +79,17 @@ describe('RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-10)', ()
       'x-ratelimit-reset': String(1_700_000_000 + 7201),
     })
   })
+
+  it('points X-RateLimit-Reset at the longest wait of a refusal that several policies tie on, as Retry-After does', () => {
+    const headers: Record<string, string> = {}
+    const outcomes = [
+      { allowed: false, remaining: 0, resetMs: 1_000, retryAfterMs: 1_000 },
+      { allowed: false, remaining: 0, resetMs: 60_000, retryAfterMs: 60_000 },
+    ]
+    setLegacyHeaders(headers, policies, outcomes, 1_700_000_000_000)
+    expect(headers['x-ratelimit-reset']).toBe(String(1_700_000_000 + retryAfterSeconds(outcomes)))
+    expect(headers['x-ratelimit-limit']).toBe('1000')
+  })
 })
 
 describe('parseStringList (test support)', () => {

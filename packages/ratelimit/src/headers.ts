@@ -54,12 +54,18 @@ export function setLegacyHeaders(
   outcomes: readonly PolicyOutcome[],
   now: number,
 ): void {
+  // The policy with the least remaining; among equals, the one that waits longest, so that a
+  // 429's X-RateLimit-Reset is never earlier than its Retry-After (a refused policy's wait).
+  const wait = (outcome: PolicyOutcome): number => (outcome.allowed ? outcome.resetMs : outcome.retryAfterMs)
   let tightest = 0
   for (let i = 1; i < outcomes.length; i++) {
-    if (outcomes[i]!.remaining < outcomes[tightest]!.remaining) tightest = i
+    const candidate = outcomes[i]!
+    const current = outcomes[tightest]!
+    const fewer = Math.max(0, candidate.remaining) - Math.max(0, current.remaining)
+    if (fewer < 0 || (fewer === 0 && wait(candidate) > wait(current))) tightest = i
   }
   const outcome = outcomes[tightest]!
-  const ms = outcome.allowed ? outcome.resetMs : outcome.retryAfterMs
+  const ms = wait(outcome)
   headers['x-ratelimit-limit'] = String(policies[tightest]!.limit)
   headers['x-ratelimit-remaining'] = String(outcome.remaining > 0 ? outcome.remaining : 0)
   headers['x-ratelimit-reset'] = String(Math.ceil((now + ms) / 1000))

@@ -48,9 +48,20 @@ describe('compilePolicies', () => {
     ['a zero burst', [{ limit: 1, window: '1s', algorithm: 'gcra', burst: 0 }], 'burst'],
     ['a name with a quote', [{ limit: 1, window: '1s', name: 'a"b' }], 'name'],
     ['a name with a brace', [{ limit: 1, window: '1s', name: 'a{b' }], 'name'],
+    [
+      'a token bucket refilled faster than its whole-microsecond interval keeps exact',
+      [{ limit: 600_000, window: '1s', algorithm: 'token-bucket' }],
+      'at most 10000 per 1 s window',
+    ],
+    ['a window beyond a safe integer of milliseconds', [{ limit: 1, window: 1e300 }], 'MAX_SAFE_INTEGER'],
   ])('rejects %s at creation', (_label, list, option) => {
     expect(() => compilePolicies(list, 'options')).toThrow(BriskOptionError)
     expect(() => compilePolicies(list, 'options')).toThrow(option)
+  })
+
+  it('accepts a token bucket of 10 000 units a second, whose interval of 100 µs is exact', () => {
+    const [policy] = compilePolicies([{ limit: 10_000, window: '1s', algorithm: 'token-bucket' }], 'options')
+    expect(policy!.intervalUs).toBe(100)
   })
 
   it('accepts the largest quota an RFC 9651 Integer holds', () => {

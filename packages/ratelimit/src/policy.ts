@@ -61,6 +61,8 @@ const NAME_PATTERN = /^[\x20-\x21\x23-\x5b\x5d-\x7a\x7c\x7e]{1,64}$/
  * client's parser reject the whole field.
  */
 const MAX_QUOTA = 999_999_999_999_999
+/** The shortest emission interval of a token bucket: see compilePolicies. */
+const MIN_INTERVAL_US = 100
 
 /** Validates policy options once, at creation; throws {@link BriskOptionError}. */
 export function compilePolicies(list: readonly PolicyOptions[], option: string): Policy[] {
@@ -81,7 +83,11 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
     const windowMs = parseDuration(options.window, `${at}window`)
     if (!Number.isSafeInteger(windowMs) || windowMs < 1000) {
       // RateLimit-Policy's w is whole seconds, non-zero (draft §3.1.3).
-      throw new BriskOptionError(`${at}window`, options.window, 'a duration of 1 second or more')
+      throw new BriskOptionError(
+        `${at}window`,
+        options.window,
+        'a duration of 1 second or more, in whole milliseconds up to Number.MAX_SAFE_INTEGER',
+      )
     }
     const algorithmName: Algorithm = options.algorithm ?? 'sliding-window'
     const algorithm = Object.hasOwn(ALGORITHMS, algorithmName) ? ALGORITHMS[algorithmName] : undefined
@@ -106,6 +112,17 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
       )
     }
     const intervalUs = Math.max(1, Math.round((windowMs * 1000) / limit))
+    if (algorithm === GCRA && (windowMs * 1000) / limit < MIN_INTERVAL_US) {
+      // The bucket drips one unit per whole-microsecond interval (exact in TypeScript and Lua
+      // alike); below 100 µs the rounding of window / limit would skew the refill rate by more
+      // than 0.5 % (at 1.67 µs, 600 000 a second refilled as 500 000).
+      throw new BriskOptionError(
+        `${at}limit`,
+        limit,
+        `for "token-bucket", at most ${Math.floor((windowMs * 1000) / MIN_INTERVAL_US)} per ${windowMs / 1000} s window ` +
+          '(10 000 units a second; count larger units, or use "fixed-window" or "sliding-window")',
+      )
+    }
     const windowSeconds = Math.ceil(windowMs / 1000)
     const name = options.name ?? (list.length === 1 ? 'default' : `${limit}-per-${windowSeconds}s`)
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {

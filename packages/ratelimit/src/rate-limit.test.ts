@@ -90,6 +90,16 @@ describe('rateLimit', () => {
     })
   })
 
+  it.each(['Application/JSON', 'APPLICATION/PROBLEM+JSON', 'application/*, text/plain;q=0.1'])(
+    'answers a client whose Accept is %s in JSON: media types ignore case, and a wildcard counts',
+    async (accept) => {
+      const limiter = rateLimit({ limit: 1, window: '1m' })
+      await limiter(request('203.0.113.9'), app().next)
+      const refused = await limiter(request('203.0.113.9', { accept }), app().next)
+      expect(refused.headers['content-type']).toBe('application/problem+json')
+    },
+  )
+
   it('answers text to a client that prefers text over JSON', async () => {
     const limiter = rateLimit({ limit: 1, window: '1m', store: fixedClock() })
     const req = request('203.0.113.7', { accept: 'text/plain, application/json;q=0.5' })
@@ -434,6 +444,12 @@ describe('rateLimit options', () => {
     ['a key that is not a function', { limit: 1, window: '1m', key: 'ip' as unknown as () => string }, /key/],
     ['a store that is not a store', { limit: 1, window: '1m', store: {} as RateLimitStore }, /store/],
     ['an allow list entry that is not an address', { limit: 1, window: '1m', allowList: ['x'] }, /allowList/],
+    [
+      'metrics that cannot count',
+      { limit: 1, window: '1m', metrics: 5 as unknown as BriskMetrics },
+      /metrics/,
+    ],
+    ['metrics without inc()', { limit: 1, window: '1m', metrics: {} as BriskMetrics }, /metrics/],
     [
       'headers that are not a boolean',
       { limit: 1, window: '1m', headers: 'yes' as unknown as boolean },

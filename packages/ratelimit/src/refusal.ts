@@ -7,10 +7,14 @@ const REDUCED_CAPACITY = 'https://iana.org/assignments/http-problem-types#tempor
 
 const TEXT_FIRST = ['text/plain', 'application/problem+json', 'application/json']
 
+// Accept values that can rank JSON above text: a JSON type, in any case (RFC 9110 §8.3.1), or
+// `application/*`. Any other Accept answers text without running the negotiator.
+const MAY_PREFER_JSON = /json|application\/\*/i
+
 /** Whether the client asked for JSON more than for text (no Accept at all means text). */
 export function prefersJson(req: BriskRequest): boolean {
   const accept = headerValue(req.headers, 'accept')
-  if (accept === undefined || accept.indexOf('json') === -1) return false
+  if (accept === undefined || !MAY_PREFER_JSON.test(accept)) return false
   const preferred = new Negotiator({ headers: { accept } }).mediaType(TEXT_FIRST)
   return preferred !== undefined && preferred !== 'text/plain'
 }
