@@ -72,10 +72,35 @@ describe('BackendGuard', () => {
       let release: (v: string) => void = () => {}
       const probe = guard.run(() => new Promise<string>((resolve) => (release = resolve)))
       expect(guard.state).toBe('half-open')
-      await expect(guard.run(failing)).rejects.toMatchObject({ reason: 'circuit-open' })
+      // Commands arriving during the probe wait for it: the backend is back, so they run.
+      const healthy = vi.fn(() => Promise.resolve('later'))
+      const waiting = [guard.run(healthy), guard.run(healthy)]
+      expect(healthy).not.toHaveBeenCalled()
       release('ok')
       await expect(probe).resolves.toBe('ok')
+      await expect(Promise.all(waiting)).resolves.toEqual(['later', 'later'])
+      expect(healthy).toHaveBeenCalledTimes(2)
       expect(guard.state).toBe('closed')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('refuses the commands that waited on a probe that failed, without calling them', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const guard = new BackendGuard({ name: 'test', failureThreshold: 1, resetTimeout: 1000, logger: false })
+      await guard.run(() => Promise.reject(new Error('down'))).catch(() => {})
+      vi.setSystemTime(Date.now() + 1001)
+      let fail: (error: Error) => void = () => {}
+      const probe = guard.run(() => new Promise<string>((_resolve, reject) => (fail = reject)))
+      const other = vi.fn(() => Promise.resolve('never'))
+      const waiting = guard.run(other)
+      fail(new Error('still down'))
+      await expect(probe).rejects.toMatchObject({ reason: 'error' })
+      await expect(waiting).rejects.toMatchObject({ reason: 'circuit-open' })
+      expect(other).not.toHaveBeenCalled()
+      expect(guard.state).toBe('open')
     } finally {
       vi.useRealTimers()
     }
