@@ -951,8 +951,11 @@ describe('cache()', () => {
       await refreshing
     })
 
-    it('serves stale when the app throws within stale-if-error', async () => {
-      const t = setup({}, () => ok('v1', { 'cache-control': 'max-age=10, stale-if-error=60' }))
+    it('serves stale when the app throws within stale-if-error, and logs the error it stands in for', async () => {
+      const logged: { err?: unknown }[] = []
+      const log = (entry: { err?: unknown }) => void logged.push(entry)
+      const logger = { error: log, warn: log, info: () => {}, debug: () => {} }
+      const t = setup({ logger }, () => ok('v1', { 'cache-control': 'max-age=10, stale-if-error=60' }))
       await t.run()
       t.clock.advance(20_000)
       t.setHandler(() => {
@@ -960,8 +963,38 @@ describe('cache()', () => {
       })
       const res = await t.run()
       expect(await bodyText(res)).toBe('v1')
-      expect(res.headers['cache-status']).toBe('brisk; hit; ttl=-10; detail=stale-if-error')
+      // As where the framework turns the throw into a 500 (Express, front mode).
+      expect(res.headers['cache-status']).toBe('brisk; hit; fwd-status=500; ttl=-10; detail=stale-if-error')
+      expect(logged).toHaveLength(1)
+      expect((logged[0]?.err as Error).message).toBe('database down')
     })
+
+    it.each([
+      ['answers 503', () => ok('oops', {}, 503)],
+      [
+        'throws',
+        () => {
+          throw new Error('down')
+        },
+      ],
+    ])(
+      'keeps the entry for stale-if-error when the app %s to a background refresh',
+      async (_label, failing) => {
+        const t = setup({}, () =>
+          ok('v1', { 'cache-control': 'max-age=10, stale-while-revalidate=5, stale-if-error=60' }),
+        )
+        await t.run()
+        t.clock.advance(12_000)
+        t.setHandler(failing)
+        const refreshed = await t.run(request('/page', {}, 'GET', { refresh: true }))
+        expect(await bodyText(refreshed)).toBe('v1')
+        // Past the stale-while-revalidate window the entry still answers: the app is failing.
+        t.clock.advance(10_000)
+        const later = await t.run()
+        expect(await bodyText(later)).toBe('v1')
+        expect(later.headers['cache-status']).toMatch(/detail=stale-if-error$/)
+      },
+    )
 
     it('serves stale when the app answers 5xx within stale-if-error', async () => {
       const t = setup({ staleIfError: '1m' })

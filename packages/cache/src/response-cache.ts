@@ -95,6 +95,8 @@ interface SharedOutcome {
 interface Forwarded {
   response: BriskResponse
   outcome: Promise<SharedOutcome | undefined>
+  /** The app failed and the stale entry answered in its place (stale-if-error). */
+  staleOnError?: true
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -350,9 +352,14 @@ export function cache(options: CacheOptions = {}): ResponseCache {
           : next())
     } catch (error) {
       if (stale !== undefined && usableOnError(stale.entry, clock.now())) {
+        // The app threw (Koa's middleware mode, a node:http listener): the error would otherwise
+        // vanish behind the stale answer, so it is logged; its Cache-Status says 500, as where
+        // the framework turns the throw into a 500 response (Express, front mode).
+        o.logger.error({ err: error, url: req.url }, 'brisk cache: app failed; serving stale-if-error')
         metrics.inc('cache.stale')
-        const served = serve(stale.entry, req, staleInfo(stale.entry, 'stale-if-error'), clock.now())
-        return { response: served, outcome: Promise.resolve(undefined) }
+        const info = { ...staleInfo(stale.entry, 'stale-if-error'), fwdStatus: 500 }
+        const served = serve(stale.entry, req, info, clock.now())
+        return { response: served, outcome: Promise.resolve(undefined), staleOnError: true }
       }
       throw error
     }
@@ -362,7 +369,11 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         if (res.body instanceof Readable) res.body.destroy()
         metrics.inc('cache.stale')
         const info = { ...staleInfo(stale.entry, 'stale-if-error'), fwdStatus: res.status }
-        return { response: serve(stale.entry, req, info, now), outcome: Promise.resolve(undefined) }
+        return {
+          response: serve(stale.entry, req, info, now),
+          outcome: Promise.resolve(undefined),
+          staleOnError: true,
+        }
       }
       if (res.status === 304) return revalidated(req, res, primaryKey, marker, authenticated, stale, now)
     }
@@ -842,10 +853,11 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       const stale = found.kind === 'hit' ? { entry: found.entry, storeKey: found.storeKey } : undefined
       const refreshed = await forward(req, next, primaryKey, found.marker, 'stale', authenticated, stale)
       const response = refreshed.response
-      if (stale !== undefined && response.status < 500) {
+      if (stale !== undefined && response.status < 500 && refreshed.staleOnError !== true) {
         // The app's answer may no longer be stored (it now says no-store, a takedown): the stale
         // entry must not go on answering every client for the rest of its window. (A streamed
-        // answer settles its outcome only once written, so this is not awaited.)
+        // answer settles its outcome only once written, so this is not awaited.) An app that
+        // failed is another matter: the entry is what stale-if-error answers with meanwhile.
         void refreshed.outcome
           .then(async (outcome) => {
             if (outcome === undefined) await store.delete(stale.storeKey)
