@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import {
-  copyHeaders,
   headerValue,
   withAnswerNow,
   type AnswerNow,
@@ -226,15 +225,29 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     return { kind: 'hit', entry, storeKey, marker }
   }
 
+  // The Cache-Status of a fresh hit changes once a second (its ttl): made once per second, not
+  // per hit, where building it was a tenth of the cache's own allocation on a hit.
+  let freshTtl = Number.NaN
+  let freshStatus = ''
+  const freshHitStatus = (remainingMs: number): string => {
+    const ttl = Math.trunc(remainingMs / 1000)
+    if (ttl !== freshTtl) {
+      freshStatus = formatCacheStatus(o.name, { hit: true, ttl })
+      freshTtl = ttl
+    }
+    return freshStatus
+  }
+
+  /** The answer from a stored response; `info` is its Cache-Status, or what to make it of. */
   const serve = (
     entry: PreparedResponse,
     req: BriskRequest,
-    info: CacheStatusInfo,
+    info: CacheStatusInfo | string,
     now: number,
   ): BriskResponse => {
     const meta = entry.meta
     const age = Math.max(0, Math.floor((meta.initialAge + now - meta.storedAt) / 1000))
-    const status = formatCacheStatus(o.name, info)
+    const status = typeof info === 'string' ? info : formatCacheStatus(o.name, info)
     if (
       meta.status === 200 &&
       (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) &&
@@ -248,7 +261,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
       }
       return { status: 304, headers, body: null }
     }
-    const headers: BriskHeaders = copyHeaders(entry.headers)
+    const headers: BriskHeaders = { ...entry.headers }
     headers.age = String(age)
     headers['cache-status'] = status
     const res: BriskResponse = {
@@ -810,7 +823,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
         !requestForbidsReuse(entrance.directives, entry.meta, remaining, now)
       ) {
         metrics.inc('cache.hit')
-        return serve(entry, req, { hit: true, ttl: remaining / 1000 }, now)
+        return serve(entry, req, freshHitStatus(remaining), now)
       }
     }
     enteredBefore.set(req, entrance)
@@ -889,7 +902,7 @@ export function cache(options: CacheOptions = {}): ResponseCache {
     }
     if (remaining > 0) {
       metrics.inc('cache.hit')
-      return serve(entry, req, { hit: true, ttl: remaining / 1000 }, now)
+      return serve(entry, req, freshHitStatus(remaining), now)
     }
     if (!meta.mustRevalidate) {
       if (directives.maxStale !== undefined && -remaining <= directives.maxStale * 1000) {

@@ -45,6 +45,9 @@ interface ExpressRequest extends IncomingMessage {
   originalUrl?: string
 }
 
+/** `req.ip`: the client address by the app's `trust proxy` setting. */
+const requestIp = (req: ExpressRequest): string => req.ip ?? req.socket.remoteAddress ?? ''
+
 /** An Express middleware, typed structurally so it fits Express 4 and 5 (`app.use(toExpress(...))`). */
 export type ExpressMiddleware = (
   req: IncomingMessage,
@@ -84,7 +87,7 @@ export function toExpress(
   const answerNow = answerNowOf(middleware)
   return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
     const request = createBriskRequest(req, res, {
-      clientAddress: () => req.ip ?? req.socket.remoteAddress ?? '',
+      clientAddress: requestIp,
       url: req.originalUrl ?? req.url,
       // A stale-while-revalidate refresh re-enters the whole app the client reached.
       refreshVia: serverListener,
@@ -148,7 +151,7 @@ function admissionToExpress(middleware: AdmissionMiddleware): ExpressMiddleware 
   return function brisk(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
     // Hints are not bound: nothing after an admission reads them through this request.
     const request = createBriskRequest(req, res, {
-      clientAddress: () => req.ip ?? req.socket.remoteAddress ?? '',
+      clientAddress: requestIp,
       url: req.originalUrl ?? req.url,
       bindHints: false,
     })

@@ -134,7 +134,7 @@ export function withBrisk(
     }
     return function briskListener(req: IncomingMessage, res: ServerResponse): void {
       const request = createBriskRequest(req, res, {
-        clientAddress: () => clientAddress(req),
+        clientAddress,
         bindHints: false,
       })
       let admission: Admission | Promise<Admission>
@@ -162,7 +162,7 @@ export function withBrisk(
   function briskListener(req: IncomingMessage, res: ServerResponse): void {
     // Hints are bound when the listener is called, not before: a hit never calls it.
     const request = createBriskRequest(req, res, {
-      clientAddress: () => clientAddress(req),
+      clientAddress,
       bindHints: false,
       refreshVia,
     })
