@@ -347,3 +347,28 @@ describe('writeResponse of an answer made from the app response', () => {
     expect(await readAll(res)).toBe('hello')
   })
 })
+
+describe('an empty answer in place of the app response', () => {
+  it.each([
+    ['GET', 412, '0'],
+    ['HEAD', 412, undefined],
+    ['GET', 304, undefined],
+  ])(
+    'to a %s with status %i says Content-Length %s, never an empty chunked body',
+    async (method, status, length) => {
+      const port = await serve((_req, res) => {
+        const capture = captureResponse(res)
+        res.setHeader('content-length', '5')
+        res.end('hello')
+        void capture.response.then(() =>
+          writeResponse(res, { status, headers: { etag: '"v1"' }, body: null }, capture.writer),
+        )
+      })
+      const res = await open(port, method)
+      expect(res.statusCode).toBe(status)
+      expect(res.headers['content-length']).toBe(length)
+      expect(res.headers['transfer-encoding']).toBeUndefined()
+      expect(await readAll(res)).toBe('')
+    },
+  )
+})

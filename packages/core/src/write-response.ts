@@ -151,6 +151,11 @@ function writeHeadAtOnce(res: ServerResponse, response: BriskResponse): boolean 
   return true
 }
 
+/** Whether an empty answer of `status` to this request says so by a `Content-Length: 0`. */
+function framesEmptyBody(res: ServerResponse, status: number): boolean {
+  return status >= 200 && !BODILESS.has(status) && res.req?.method !== 'HEAD'
+}
+
 function send(res: ServerResponse, response: BriskResponse, via: ResponseWriter): Promise<void> {
   const { body } = response
   if (res.destroyed || res.writableEnded) {
@@ -158,7 +163,17 @@ function send(res: ServerResponse, response: BriskResponse, via: ResponseWriter)
     return Promise.resolve()
   }
   if (!headSent(res)) {
+    const appLength = body === null && res.getHeader('content-length') !== undefined
     applyHeaders(res, response.headers)
+    if (
+      appLength &&
+      response.headers['content-length'] === undefined &&
+      framesEmptyBody(res, response.status)
+    ) {
+      // An empty answer in place of the app's (a 412 after it ran): removing the app's length
+      // tells Node not to frame by length, and its empty `end()` would go out chunked.
+      res.setHeader('content-length', '0')
+    }
     res.statusCode = response.status
     // The app may have set a reason phrase for its own status (Koa sets one with every status);
     // an answer without its own phrase gets the default for its status, never the app's.
