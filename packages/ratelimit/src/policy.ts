@@ -111,15 +111,16 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
           : 'no burst: only "token-bucket" has one',
       )
     }
-    const intervalUs = Math.max(1, Math.round((windowMs * 1000) / limit))
-    if (algorithm === GCRA && (windowMs * 1000) / limit < MIN_INTERVAL_US) {
+    const windowUs = windowMs * 1000
+    const intervalUs = Math.max(1, Math.round(windowUs / limit))
+    if (algorithm === GCRA && windowUs / limit < MIN_INTERVAL_US) {
       // The bucket drips one unit per whole-microsecond interval (exact in TypeScript and Lua
       // alike); below 100 µs the rounding of window / limit would skew the refill rate by more
       // than 0.5 % (at 1.67 µs, 600 000 a second refilled as 500 000).
       throw new BriskOptionError(
         `${at}limit`,
         limit,
-        `for "token-bucket", at most ${Math.floor((windowMs * 1000) / MIN_INTERVAL_US)} per ${windowMs / 1000} s window ` +
+        `for "token-bucket", at most ${Math.floor(windowUs / MIN_INTERVAL_US)} per ${windowMs / 1000} s window ` +
           '(10 000 units a second; count larger units, or use "fixed-window" or "sliding-window")',
       )
     }

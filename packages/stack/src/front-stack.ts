@@ -110,18 +110,21 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
   // One store behind every route's cache, so a purge through `.cache` reaches them all.
   const cacheOption = options.cache ?? true
   let store: CacheStore | undefined
-  let baseCacheOptions: CacheOptions = {}
+  // What a route's cache options are merged over; undefined for a hand-made cache-like function,
+  // which has nothing to merge them over.
+  let baseCacheOptions: CacheOptions | undefined = {}
   let defaultCache: ResponseCache | undefined
   if (typeof cacheOption === 'function') {
     defaultCache = cacheOption
     store = cacheOption.store
     // A route's cache options are merged over this cache's own, as over options given inline:
     // a route must not lose the built cache's session cookies, key or sharing rules.
-    baseCacheOptions = cacheOption.options ?? {}
+    baseCacheOptions = cacheOption.options
   } else if (cacheOption !== false) {
-    baseCacheOptions = cacheOption === true ? {} : cacheOption
-    store = baseCacheOptions.store ?? memoryStore()
-    defaultCache = cache({ ...shared, ...baseCacheOptions, store })
+    const inline = cacheOption === true ? {} : cacheOption
+    baseCacheOptions = inline
+    store = inline.store ?? memoryStore()
+    defaultCache = cache({ ...shared, ...inline, store })
   }
 
   const perRequest = headerNames(options.perRequestHeaders)
@@ -237,8 +240,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
         if (typeof route.cache !== 'object' || route.cache === null) {
           throw new BriskOptionError(`${where}.cache`, route.cache, 'cache options or false')
         }
-        if (typeof cacheOption === 'function' && cacheOption.options === undefined) {
-          // A hand-made cache-like function: there is nothing to merge the route's options over.
+        if (baseCacheOptions === undefined) {
           throw new BriskOptionError(
             `${where}.cache`,
             route.cache,
