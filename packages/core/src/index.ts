@@ -42,6 +42,7 @@ export {
   type BackendGuardOptions,
 } from './backend-guard.js'
 export { batchWrites } from './batch-writes.js'
+export { quietClientErrors } from './quiet-client-errors.js'
 export { appendVary, copyHeaders, headerValue } from './headers.js'
 export { deltaSeconds, parseCacheControl, type CacheControlDirectives } from './cache-control.js'
 export { applyDerivedRequest, beforeApp, createBriskRequest, type NodeRequestInfo } from './node-request.js'

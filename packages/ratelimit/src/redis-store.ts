@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto'
-import { BackendGuard, type BackendOptions, batchWrites, BriskOptionError, parseDuration } from '@brisk/core'
+import {
+  BackendGuard,
+  type BackendOptions,
+  batchWrites,
+  BriskOptionError,
+  parseDuration,
+  quietClientErrors,
+} from '@brisk/core'
 import type { Cluster, Redis } from 'ioredis'
 import type { Decision, PolicyOutcome } from './evaluate.js'
 import type { Policy } from './policy.js'
@@ -78,6 +85,7 @@ export class RedisStore implements RateLimitStore {
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new BriskOptionError('now', options.now, 'a function returning epoch milliseconds')
     }
+    quietClientErrors(client)
     this.client = client
     this.prefix = prefix
     this.now = options.now

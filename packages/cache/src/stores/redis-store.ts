@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { BackendGuard, type BackendOptions, batchWrites, BriskOptionError } from '@brisk/core'
+import {
+  BackendGuard,
+  type BackendOptions,
+  batchWrites,
+  BriskOptionError,
+  quietClientErrors,
+} from '@brisk/core'
 import type { Redis } from 'ioredis'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
@@ -78,6 +84,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     // An empty prefix would make clear() remove every key of the database.
     throw new BriskOptionError('prefix', options.prefix, 'a non-empty string such as "brisk:"')
   }
+  quietClientErrors(client)
   const guard = new BackendGuard({ ...options, name: 'redis cache store' })
   const connection = firstConnection(client)
   /** A command under the guard, once the client's first connection is up (see first-connection.ts). */
