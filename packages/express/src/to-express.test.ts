@@ -221,6 +221,29 @@ describe.each([
     expect(seen).toEqual([expect.stringMatching(/127\.0\.0\.1$/), '203.0.113.5'])
   })
 
+  for (const [name, framework] of [
+    ['Express 5', express],
+    ['Express 4', express4],
+  ] as const) {
+    it(`follows the trust proxy setting a mounted ${name} app inherits from its parent`, async () => {
+      const seen: string[] = []
+      const record: BriskMiddleware = async (req, next) => {
+        seen.push(req.clientAddress)
+        return next()
+      }
+      const sub = framework()
+      sub.use(toExpress(record))
+      sub.get('/', (_req, res) => void res.send('ok'))
+      const parent = framework()
+      parent.set('trust proxy', 'loopback')
+      parent.use('/sub', sub)
+      await request(parent).get('/sub/').set('X-Forwarded-For', '203.0.113.5')
+      parent.set('trust proxy', false)
+      await request(parent).get('/sub/').set('X-Forwarded-For', '203.0.113.5')
+      expect(seen).toEqual(['203.0.113.5', expect.stringMatching(/127\.0\.0\.1$/)])
+    })
+  }
+
   it('gives brisk(req) and brisk(res) declarations to the middleware', async () => {
     let tags: string[] = []
     const read: BriskMiddleware = async (req, next) => {

