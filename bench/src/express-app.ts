@@ -15,6 +15,7 @@ import {
   UNREACHED_LIMIT,
   type Built,
 } from './brisk-layers.js'
+import { hitWriter } from './node-app.js'
 import { HTML, JSON_TYPE, loadFrontPage, prebuiltFrontPage, renderSmallBody } from './page.js'
 import type { ServerSpec } from './server-spec.js'
 
@@ -44,6 +45,11 @@ export async function buildExpress(spec: ServerSpec): Promise<Built<RequestListe
       res.writeHead(200, { 'content-type': HTML, 'content-length': prebuilt.length })
       res.end(prebuilt)
     })
+    return { value: app as unknown as RequestListener, close }
+  }
+  if (spec.app === 'ceiling-hit') {
+    const writeHit = hitWriter()
+    app.use((_req, res) => writeHit(res))
     return { value: app as unknown as RequestListener, close }
   }
 

@@ -177,6 +177,16 @@ function cacheHits(framework: 'koa3' | 'express5' | 'express4'): HttpScenario {
     ),
     variant('prebuilt', 'route sends prebuilt page (bare)', framework, 'prebuilt'),
     variant('ceiling', 'first middleware writes prebuilt Buffer', framework, 'ceiling'),
+    ...(koa
+      ? []
+      : [
+          variant(
+            'ceiling-hit',
+            "first middleware writes a hit's bytes (the page and the hit's five header fields)",
+            framework,
+            'ceiling-hit',
+          ),
+        ]),
     variant('brisk-memory', 'brisk cache, memory store', framework, 'page', 'brisk-cache-memory'),
     variant(
       'brisk-withbrisk',

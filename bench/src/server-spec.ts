@@ -16,6 +16,8 @@ export type AppKind =
   | 'prebuilt'
   /** a first middleware writing the prebuilt Buffer: the framework's middleware ceiling */
   | 'ceiling'
+  /** the same first middleware writing a hit's bytes: the page and a hit's five header fields (Express only) */
+  | 'ceiling-hit'
   /** a route rendering the ~45 KB page per request after a 5 ms "database" wait */
   | 'page'
   /** a route rendering a ~1 KB JSON body per request, no wait (rate-limit scenarios) */

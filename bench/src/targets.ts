@@ -181,8 +181,24 @@ function targetList(results: readonly ScenarioResult[]): Target[] {
       met: atLeast(0.95),
     },
     {
+      // The ceiling above sends two header fields, a hit five: this one writes the same bytes,
+      // so the ratio is brisk's own cost, as the front-mode targets' raw listener measures it.
+      target:
+        "Express 5 middleware-mode hits ≥ 0.95× the Express middleware ceiling writing the same bytes (a hit's five header fields)",
+      measure: versus('cache-hits-express5', 'brisk-memory', ['ceiling-hit']),
+      met: atLeast(0.95),
+    },
+    {
       target: 'Express 4 middleware-mode hits ≥ 0.95× the Express middleware ceiling',
       measure: versus('cache-hits-express4', 'brisk-memory', ['ceiling']),
+      met: atLeast(0.95),
+    },
+    {
+      // The ceiling above sends two header fields, a hit five: this one writes the same bytes,
+      // so the ratio is brisk's own cost, as the front-mode targets' raw listener measures it.
+      target:
+        "Express 4 middleware-mode hits ≥ 0.95× the Express middleware ceiling writing the same bytes (a hit's five header fields)",
+      measure: versus('cache-hits-express4', 'brisk-memory', ['ceiling-hit']),
       met: atLeast(0.95),
     },
     {

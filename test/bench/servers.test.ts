@@ -80,7 +80,8 @@ describe('benchmark servers', () => {
       if (
         variant.server.app === 'page' ||
         variant.server.app === 'prebuilt' ||
-        variant.server.app === 'ceiling'
+        variant.server.app === 'ceiling' ||
+        variant.server.app === 'ceiling-hit'
       ) {
         expect(second.headers['content-type']).toMatch(/^text\/html/)
         if (second.headers['content-encoding'] === undefined)
@@ -115,6 +116,33 @@ describe('benchmark servers', () => {
       expect(raw.headers['content-type']).toBe(front.headers['content-type'])
       expect(raw.text.length).toBeGreaterThan(40_000)
       expect(raw.text).toBe(front.text)
+    },
+  )
+
+  // The "ceiling writing the same bytes" targets: the first middleware must send what a
+  // middleware-mode hit sends on the same framework.
+  it.each(['express5', 'express4'] as const)(
+    'ceiling-hit writes the header fields and body of a %s middleware-mode hit',
+    async (framework) => {
+      const secondOf = async (spec: ServerSpec): Promise<request.Response> => {
+        let second: request.Response | undefined
+        await withServer(spec, async (listener) => {
+          await request(listener).get('/')
+          second = await request(listener).get('/')
+        })
+        return second!
+      }
+      const hit = await secondOf({ framework, app: 'page', layer: 'brisk-cache-memory' })
+      const ceiling = await secondOf({ framework, app: 'ceiling-hit' })
+      expect(hit.headers['cache-status']).toMatch(/^brisk; hit; ttl=\d+$/)
+      const fields = (res: request.Response): string[] =>
+        Object.keys(res.headers).filter((name) => !['date', 'connection', 'keep-alive'].includes(name))
+      expect(fields(ceiling).sort()).toEqual(fields(hit).sort())
+      for (const name of fields(hit)) {
+        if (name === 'age' || name === 'cache-status') continue
+        expect(ceiling.headers[name]).toBe(hit.headers[name])
+      }
+      expect(ceiling.text).toBe(hit.text)
     },
   )
 
