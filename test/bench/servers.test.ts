@@ -90,26 +90,34 @@ describe('benchmark servers', () => {
     })
   })
 
+  /** The second response of a new server for `spec`: a hit where the server caches. */
+  const secondResponse = async (spec: ServerSpec): Promise<request.Response> => {
+    let second: request.Response | undefined
+    await withServer(spec, async (listener) => {
+      await request(listener).get('/')
+      second = await request(listener).get('/')
+    })
+    return second!
+  }
+  /** The header fields a response names, except the date and the connection's. */
+  const fieldsOf = (res: request.Response): string[] =>
+    Object.keys(res.headers).filter((name) => !['date', 'connection', 'keep-alive'].includes(name))
+
   // The front-mode targets compare a hit with raw node:http "writing the same bytes": the raw
   // listener must send the fields a front hit sends, with values of the same length.
   it.each(['koa3', 'express5', 'express4'] as const)(
     'node-raw-hit writes the header fields and body of a %s front-mode hit',
     async (framework) => {
-      const hitOf = async (spec: ServerSpec): Promise<request.Response> => {
-        let second: request.Response | undefined
-        await withServer(spec, async (listener) => {
-          await request(listener).get('/')
-          second = await request(listener).get('/')
-        })
-        return second!
-      }
-      const front = await hitOf({ framework, app: 'page', layer: 'brisk-cache-memory', mount: 'front' })
-      const raw = await hitOf({ framework: 'node', app: 'raw-hit' })
+      const front = await secondResponse({
+        framework,
+        app: 'page',
+        layer: 'brisk-cache-memory',
+        mount: 'front',
+      })
+      const raw = await secondResponse({ framework: 'node', app: 'raw-hit' })
       expect(front.headers['cache-status']).toMatch(/^brisk; hit; ttl=\d+$/)
-      const fields = (res: request.Response): string[] =>
-        Object.keys(res.headers).filter((name) => !['date', 'connection', 'keep-alive'].includes(name))
-      expect(fields(raw).sort()).toEqual(fields(front).sort())
-      for (const name of fields(front)) {
+      expect(fieldsOf(raw).sort()).toEqual(fieldsOf(front).sort())
+      for (const name of fieldsOf(front)) {
         if (name === 'age' || name === 'cache-status') continue
         expect(raw.headers[name]!.length).toBe(front.headers[name]!.length)
       }
@@ -124,21 +132,11 @@ describe('benchmark servers', () => {
   it.each(['express5', 'express4'] as const)(
     'ceiling-hit writes the header fields and body of a %s middleware-mode hit',
     async (framework) => {
-      const secondOf = async (spec: ServerSpec): Promise<request.Response> => {
-        let second: request.Response | undefined
-        await withServer(spec, async (listener) => {
-          await request(listener).get('/')
-          second = await request(listener).get('/')
-        })
-        return second!
-      }
-      const hit = await secondOf({ framework, app: 'page', layer: 'brisk-cache-memory' })
-      const ceiling = await secondOf({ framework, app: 'ceiling-hit' })
+      const hit = await secondResponse({ framework, app: 'page', layer: 'brisk-cache-memory' })
+      const ceiling = await secondResponse({ framework, app: 'ceiling-hit' })
       expect(hit.headers['cache-status']).toMatch(/^brisk; hit; ttl=\d+$/)
-      const fields = (res: request.Response): string[] =>
-        Object.keys(res.headers).filter((name) => !['date', 'connection', 'keep-alive'].includes(name))
-      expect(fields(ceiling).sort()).toEqual(fields(hit).sort())
-      for (const name of fields(hit)) {
+      expect(fieldsOf(ceiling).sort()).toEqual(fieldsOf(hit).sort())
+      for (const name of fieldsOf(hit)) {
         if (name === 'age' || name === 'cache-status') continue
         expect(ceiling.headers[name]).toBe(hit.headers[name])
       }
