@@ -28,6 +28,11 @@ async function monitor(
   const sent: string[] = []
   const base = new Redis(server.url)
   base.on('error', () => {})
+  // ioredis switches a connection to monitoring in a promise callback after MONITOR's OK, so a
+  // monitor line in the same TCP read as that OK hits an empty command queue and throws
+  // ("Command queue state error"). The only other traffic now is `base`'s own ready check
+  // (INFO): let it finish before the watcher connects.
+  await base.ping()
   const watcher = await base.monitor()
   watcher.on('error', () => {})
   const pinger = new Redis(server.url)
