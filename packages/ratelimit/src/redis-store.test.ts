@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { BriskMetrics, BriskOptionError, type BriskRequest, type BriskResponse } from '@brisk/core'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { REDIS_URL, sharedRedisAvailable, startRedisServer } from '../../../test/support/redis-server.js'
 import { ioredisPrintsWhileDown } from '../../../test/support/ioredis-printed.js'
 import { compilePolicies } from './policy.js'
@@ -178,6 +178,70 @@ describe('RedisStore on a private redis-server', () => {
       const [key] = await admin.keys('*')
       expect(await admin.hget(key!, 'b')).toBe('1')
     } finally {
+      client.disconnect()
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('counts nothing for a late command even before any reply taught it the Redis clock', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const admin = new Redis(server.url)
+    try {
+      const policies = compilePolicies([{ limit: 3, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+      const store = redisStore({ client, timeout: 100, logger: false })
+      await client.ping()
+      await admin.call('CLIENT', 'PAUSE', '400', 'ALL')
+      await expect(store.consume('k', policies, 1)).rejects.toMatchObject({ reason: 'timeout' })
+      await client.ping() // answers after the paused script ran
+      expect(await admin.keys('*')).toEqual([])
+      expect(await store.consume('k', policies, 1)).toMatchObject({ outcomes: [{ remaining: 2 }] })
+    } finally {
+      client.disconnect()
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+
+  it("keeps counting in Redis when this host's wall clock steps back", async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const wallClock = Date.now.bind(Date)
+    try {
+      const policies = compilePolicies([{ limit: 5, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+      const store = redisStore({ client, timeout: 1000, logger: false })
+      await store.consume('k', policies, 1)
+      // What an NTP correction of 10 s looks like to Node.
+      vi.spyOn(Date, 'now').mockImplementation(() => wallClock() - 10_000)
+      const remaining: number[] = []
+      for (let i = 0; i < 3; i++) remaining.push((await store.consume('k', policies, 1)).outcomes[0]!.remaining)
+      expect(remaining).toEqual([3, 2, 1])
+    } finally {
+      vi.restoreAllMocks()
+      client.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('learns from a "too late" reply that the Redis clock moved ahead, and asks once more', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const admin = new Redis(server.url)
+    const localClock = performance.now.bind(performance)
+    try {
+      const policies = compilePolicies([{ limit: 5, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+      const store = redisStore({ client, timeout: 1000, logger: false })
+      await store.consume('k', policies, 1)
+      // Seen from this process, Redis's clock jumping 10 s ahead of the one it learnt.
+      vi.spyOn(performance, 'now').mockImplementation(() => localClock() - 10_000)
+      expect(await store.consume('k', policies, 1)).toMatchObject({ allowed: true, outcomes: [{ remaining: 3 }] })
+      expect(await store.consume('k', policies, 1)).toMatchObject({ allowed: true, outcomes: [{ remaining: 2 }] })
+      const [key] = await admin.keys('*')
+      expect(await admin.hget(key!, 'b')).toBe('3') // each request counted once
+      expect(store.guard.state).toBe('closed')
+    } finally {
+      vi.restoreAllMocks()
       client.disconnect()
       admin.disconnect()
       await server.stop()

@@ -57,9 +57,11 @@ export class RedisStore implements RateLimitStore {
   private readonly now: (() => number) | undefined
   private readonly timeoutMs: number
   /**
-   * How far the Redis clock is ahead of this process's: the largest `server time - local time
-   * at reply` seen. Each sample can only underestimate (the reply took time to arrive and be
-   * read), so the largest is the closest; an error makes deadlines later, never too early.
+   * How far the Redis clock is ahead of this process's monotonic clock: the largest `server
+   * time - local time at reply` seen, or -Infinity before the first reply. Each sample can only
+   * underestimate (the reply took time to arrive and be read), so the largest is the closest.
+   * The local side is monotonic so that a step of this host's wall clock (NTP, a resumed VM)
+   * cannot move deadlines; a step of the Redis host's clock is learnt from the next reply.
    */
   private serverAhead = Number.NEGATIVE_INFINITY
   /** Per policy list: the constant ARGV tail and the key suffixes, computed once. */
@@ -99,22 +101,49 @@ export class RedisStore implements RateLimitStore {
     const keys = new Array<string>(suffixes.length)
     for (let i = 0; i < suffixes.length; i++) keys[i] = base + suffixes[i]!
     const now = this.now === undefined ? '0' : String(this.now())
-    // Past this moment (on Redis's clock) nobody awaits the verdict: the script must not count it.
-    const deadline =
-      this.now === undefined && this.serverAhead !== Number.NEGATIVE_INFINITY
-        ? String(Date.now() + this.serverAhead + this.timeoutMs)
-        : '0'
-    return this.guard
-      .run(() =>
-        this.run(keys, [now, String(cost), ...args, deadline]).then((reply) =>
-          decode(reply, policies.length),
-        ),
-      )
-      .then((decision) => {
-        const ahead = decision.serverNow - Date.now()
-        if (ahead > this.serverAhead) this.serverAhead = ahead
-        return decision
+    return this.guard.run(() => this.check(keys, [now, String(cost), ...args], policies.length))
+  }
+
+  /**
+   * One script call, with a deadline placed on the Redis clock as this process knows it. A
+   * reply that says "too late" while the store is still waiting proves that knowledge short
+   * (before the first reply it is a guess; or Redis's clock stepped forward): the reply
+   * carries the server's time, and the script, which counted nothing, is sent once more.
+   */
+  private check(keys: string[], args: string[], count: number): Promise<Decision> {
+    const started = monotonicNow()
+    const attempt = (): Promise<unknown> => this.run(keys, [...args, this.deadline(started)])
+    return attempt().then((reply) => {
+      if (!isLate(reply)) return this.decided(reply, count)
+      this.learn(reply[1])
+      if (monotonicNow() - started >= this.timeoutMs) throw lateError()
+      return attempt().then((again) => {
+        if (isLate(again)) throw lateError()
+        return this.decided(again, count)
       })
+    })
+  }
+
+  /**
+   * Past this moment (on Redis's clock) nobody awaits the verdict: the script must not count
+   * it. Before any reply the clocks are taken to agree; a Redis clock behind this one only
+   * makes that first deadline later.
+   */
+  private deadline(started: number): string {
+    if (this.now !== undefined) return '0'
+    const ahead = this.serverAhead === Number.NEGATIVE_INFINITY ? 0 : this.serverAhead
+    return String(Math.ceil(started + ahead + this.timeoutMs))
+  }
+
+  private decided(reply: unknown, count: number): Decision {
+    const decision = decode(reply, count)
+    this.learn(decision.serverNow)
+    return decision
+  }
+
+  private learn(serverNow: unknown): void {
+    const ahead = Number(serverNow) - monotonicNow()
+    if (ahead > this.serverAhead) this.serverAhead = ahead
   }
 
   async reset(key: string, policies: readonly Policy[]): Promise<void> {
@@ -174,11 +203,22 @@ export class RedisStore implements RateLimitStore {
   }
 }
 
+/** Epoch-based milliseconds that never step back or jump with the wall clock. */
+function monotonicNow(): number {
+  return performance.timeOrigin + performance.now()
+}
+
+/** The script ran after its deadline, so it counted nothing: `[-1, server time]`. */
+function isLate(reply: unknown): reply is [-1, number] {
+  return Array.isArray(reply) && reply[0] === -1
+}
+
+/** A verdict nobody awaits any more fails like a timeout: the failure policy decides. */
+function lateError(): Error {
+  return new Error('brisk: the rate limit script ran after its deadline')
+}
+
 function decode(reply: unknown, count: number): Decision & { serverNow: number } {
-  if (Array.isArray(reply) && reply[0] === -1) {
-    // Ran after its deadline (see the script), so it counted nothing: a failure like a timeout.
-    throw new Error('brisk: the rate limit script ran after its deadline')
-  }
   if (!Array.isArray(reply) || reply.length !== 2 + count * 4) {
     throw new Error('brisk: unexpected reply from the rate limit script')
   }
