@@ -90,6 +90,32 @@ describe('RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-10)', ()
     expect(headers['x-ratelimit-reset']).toBe(String(1_700_000_000 + retryAfterSeconds(outcomes)))
     expect(headers['x-ratelimit-limit']).toBe('1000')
   })
+
+  it('names the refusing policy that waits longest, even when another has fewer units left (weighted costs)', () => {
+    const headers: Record<string, string> = {}
+    // Cost 2: "burst" has no units left (wait 10 s), "daily" one (wait 1 h): both refuse.
+    const outcomes = [
+      { allowed: false, remaining: 0, resetMs: 10_000, retryAfterMs: 10_000 },
+      { allowed: false, remaining: 1, resetMs: 3_600_000, retryAfterMs: 3_600_000 },
+    ]
+    setLegacyHeaders(headers, policies, outcomes, 1_700_000_000_000)
+    expect(headers).toEqual({
+      'x-ratelimit-limit': '1000',
+      'x-ratelimit-remaining': '1',
+      'x-ratelimit-reset': String(1_700_000_000 + retryAfterSeconds(outcomes)),
+    })
+  })
+
+  it('ignores a policy that allowed a refused request, however few units it has left', () => {
+    const headers: Record<string, string> = {}
+    const outcomes = [
+      { allowed: true, remaining: 0, resetMs: 50_000, retryAfterMs: 0 },
+      { allowed: false, remaining: 2, resetMs: 3_000, retryAfterMs: 3_000 },
+    ]
+    setLegacyHeaders(headers, policies, outcomes, 1_700_000_000_000)
+    expect(headers['x-ratelimit-reset']).toBe(String(1_700_000_000 + 3))
+    expect(headers['x-ratelimit-remaining']).toBe('2')
+  })
 })
 
 describe('parseStringList (test support)', () => {

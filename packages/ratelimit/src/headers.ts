@@ -54,14 +54,21 @@ export function setLegacyHeaders(
   outcomes: readonly PolicyOutcome[],
   now: number,
 ): void {
-  // The policy with the least remaining; among equals, the one that waits longest, so that a
-  // 429's X-RateLimit-Reset is never earlier than its Retry-After (a refused policy's wait).
+  // On a refusal, the refusing policy that waits longest, so that X-RateLimit-Reset is never
+  // before Retry-After (with weighted costs, a policy with units left can be the one refusing);
+  // otherwise the policy with the least remaining, and among equals the one that waits longest.
   const wait = (outcome: PolicyOutcome): number => (outcome.allowed ? outcome.resetMs : outcome.retryAfterMs)
-  let tightest = 0
-  for (let i = 1; i < outcomes.length; i++) {
+  const refused = outcomes.some((outcome) => !outcome.allowed)
+  let tightest = -1
+  for (let i = 0; i < outcomes.length; i++) {
     const candidate = outcomes[i]!
+    if (refused && candidate.allowed) continue
+    if (tightest < 0) {
+      tightest = i
+      continue
+    }
     const current = outcomes[tightest]!
-    const fewer = Math.max(0, candidate.remaining) - Math.max(0, current.remaining)
+    const fewer = refused ? 0 : Math.max(0, candidate.remaining) - Math.max(0, current.remaining)
     if (fewer < 0 || (fewer === 0 && wait(candidate) > wait(current))) tightest = i
   }
   const outcome = outcomes[tightest]!
