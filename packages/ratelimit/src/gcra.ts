@@ -31,11 +31,14 @@ export function gcra(policy: Policy, state: PolicyState, now: number, cost: numb
     }
   }
   const slack = Math.max(0, nowUs - (tat - capacity))
+  // A cost above the bucket's capacity never passes: the wait is until the bucket is full,
+  // not a product of the cost (whatever a cost function returned).
+  const passesAt = cost > policy.burst ? tat : allowAt
   return {
     allowed: false,
     remaining: Math.floor(slack / interval),
     resetMs: tat > nowUs ? Math.ceil((interval - (slack % interval)) / 1000) : 0,
-    retryAfterMs: Math.ceil((allowAt - nowUs) / 1000),
+    retryAfterMs: Math.ceil((passesAt - nowUs) / 1000),
     next: { a: tat, b: 0, c: 0 },
     ttlMs: Math.ceil((tat - nowUs) / 1000),
   }

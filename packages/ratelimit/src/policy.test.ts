@@ -53,10 +53,23 @@ describe('compilePolicies', () => {
       [{ limit: 600_000, window: '1s', algorithm: 'token-bucket' }],
       'at most 10000 per 1 s window',
     ],
-    ['a window beyond a safe integer of milliseconds', [{ limit: 1, window: 1e300 }], 'MAX_SAFE_INTEGER'],
+    ['a window beyond a safe integer of milliseconds', [{ limit: 1, window: 1e300 }], '10 years'],
+    ['a window over 10 years', [{ limit: 1, window: '3651d' }], '10 years'],
+    [
+      'a token bucket that would take over 10 years to fill (exact arithmetic in µs)',
+      [{ limit: 1, window: '1000d', algorithm: 'token-bucket', burst: 4 }],
+      'at most 3',
+    ],
   ])('rejects %s at creation', (_label, list, option) => {
     expect(() => compilePolicies(list, 'options')).toThrow(BriskOptionError)
     expect(() => compilePolicies(list, 'options')).toThrow(option)
+  })
+
+  it('accepts a window of 10 years, and a token bucket that fills in that time', () => {
+    const [window] = compilePolicies([{ limit: 5, window: '3650d' }], 'options')
+    expect(window!.policyItem).toBe('"default";q=5;w=315360000')
+    const [bucket] = compilePolicies([{ limit: 1, window: '1000d', algorithm: 'token-bucket', burst: 3 }], 'o')
+    expect(bucket!.burst).toBe(3)
   })
 
   it('accepts a token bucket of 10 000 units a second, whose interval of 100 µs is exact', () => {

@@ -63,6 +63,12 @@ const NAME_PATTERN = /^[\x20-\x21\x23-\x5b\x5d-\x7a\x7c\x7e]{1,64}$/
 const MAX_QUOTA = 999_999_999_999_999
 /** The shortest emission interval of a token bucket: see compilePolicies. */
 const MIN_INTERVAL_US = 100
+/**
+ * The longest window, and the longest a token bucket may take to fill: 10 years. The bucket
+ * counts in microseconds from the epoch (1.8e15 now) and its arithmetic reaches now plus twice
+ * the fill time, which must stay below 2^53 (9.0e15) to be exact in TypeScript and Lua alike.
+ */
+const MAX_SPAN_MS = 3650 * 86_400_000
 
 /** Validates policy options once, at creation; throws {@link BriskOptionError}. */
 export function compilePolicies(list: readonly PolicyOptions[], option: string): Policy[] {
@@ -81,12 +87,12 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
       throw new BriskOptionError(`${at}limit`, limit, `a whole number from 1 to ${MAX_QUOTA}`)
     }
     const windowMs = parseDuration(options.window, `${at}window`)
-    if (!Number.isSafeInteger(windowMs) || windowMs < 1000) {
+    if (!Number.isSafeInteger(windowMs) || windowMs < 1000 || windowMs > MAX_SPAN_MS) {
       // RateLimit-Policy's w is whole seconds, non-zero (draft §3.1.3).
       throw new BriskOptionError(
         `${at}window`,
         options.window,
-        'a duration of 1 second or more, in whole milliseconds up to Number.MAX_SAFE_INTEGER',
+        'a duration from 1 second to 10 years (3650d), in whole milliseconds',
       )
     }
     const algorithmName: Algorithm = options.algorithm ?? 'sliding-window'
@@ -122,6 +128,14 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
         limit,
         `for "token-bucket", at most ${Math.floor(windowUs / MIN_INTERVAL_US)} per ${windowMs / 1000} s window ` +
           '(10 000 units a second; count larger units, or use "fixed-window" or "sliding-window")',
+      )
+    }
+    if (algorithm === GCRA && burst * intervalUs > MAX_SPAN_MS * 1000) {
+      throw new BriskOptionError(
+        `${at}burst`,
+        burst,
+        `for "token-bucket", a bucket that refills within 10 years: burst × window / limit ` +
+          `at most 3650d (here at most ${Math.floor((MAX_SPAN_MS * 1000) / intervalUs)})`,
       )
     }
     const windowSeconds = Math.ceil(windowMs / 1000)

@@ -100,7 +100,9 @@ local function step(i, a, b, c, units)
     local slack = math.max(0, nowUs - (tat - capacity))
     local reset = 0
     if tat > nowUs then reset = math.ceil((interval - (slack % interval)) / 1000) end
-    return 0, math.floor(slack / interval), reset, math.ceil((allowAt - nowUs) / 1000), tat, 0, 0,
+    local passesAt = allowAt
+    if units > tonumber(ARGV[base + 4]) then passesAt = tat end
+    return 0, math.floor(slack / interval), reset, math.ceil((passesAt - nowUs) / 1000), tat, 0, 0,
       math.ceil((tat - nowUs) / 1000)
   end
 end
