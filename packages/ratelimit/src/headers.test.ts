@@ -11,7 +11,7 @@ const policies = compilePolicies(
   'policies',
 )
 
-describe('RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-10)', () => {
+describe('RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-11)', () => {
   it('writes RateLimit-Policy as an sf-list of named policies with q and w', () => {
     const field = rateLimitPolicyField(policies)
     expect(field).toBe('"burst";q=100;w=60, "daily";q=1000;w=86400')

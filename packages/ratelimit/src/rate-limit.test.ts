@@ -378,13 +378,16 @@ describe('rateLimit when the store fails', () => {
     const response = await limiter(request('192.0.2.1', { accept: 'application/json' }), downstream.next)
     expect(response.status).toBe(503)
     expect(response.headers['retry-after']).toBe('1')
-    expect(JSON.parse(response.body!.toString()).type).toBe(
-      'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
-    )
+    // No policy was exceeded: the problem names none.
+    expect(JSON.parse(response.body!.toString())).toEqual({
+      type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
+      title: 'Service Unavailable',
+      status: 503,
+    })
     expect(downstream.calls).toBe(0)
   })
 
-  it('fails closed with 429 when failureStatus is 429', async () => {
+  it('fails closed with 429 when failureStatus is 429, still as reduced capacity, not an exceeded quota', async () => {
     const limiter = rateLimit({
       limit: 5,
       window: '1m',
@@ -393,6 +396,12 @@ describe('rateLimit when the store fails', () => {
       failureStatus: 429,
     })
     expect(await statuses(limiter, [request()])).toEqual([429])
+    const response = await limiter(request('192.0.2.1', { accept: 'application/json' }), app().next)
+    expect(JSON.parse(response.body!.toString())).toEqual({
+      type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
+      title: 'Too Many Requests',
+      status: 429,
+    })
   })
 })
 

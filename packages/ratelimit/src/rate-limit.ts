@@ -107,7 +107,6 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   const memory = store instanceof MemoryStore ? store : undefined
   const metrics = resolveMetrics(options.metrics)
   const policyField = rateLimitPolicyField(policies)
-  const names = policies.map((policy) => policy.name)
 
   const decorate = (headers: Record<string, string | string[] | undefined>, decision: Decision): void => {
     if (sendHeaders) {
@@ -137,7 +136,8 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
       ? {}
       : { 'retry-after': String(retryAfterSeconds(decision.outcomes)) }
     decorate(headers, decision)
-    return { response: refusal(req, 429, message, violatedPolicies(policies, decision), headers) }
+    const violated = violatedPolicies(policies, decision)
+    return { response: refusal(req, 429, 'quota-exceeded', message, violated, headers) }
   }
 
   const storeFailed = (req: BriskRequest, key: string, units: number): Admission => {
@@ -145,7 +145,8 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
     if (failure === 'closed') {
       metrics.inc('ratelimit.limited')
       const text = failureStatus === 429 ? message : 'Service Unavailable'
-      return { response: refusal(req, failureStatus, text, names, { 'retry-after': '1' }) }
+      const headers = { 'retry-after': '1' }
+      return { response: refusal(req, failureStatus, 'temporary-reduced-capacity', text, [], headers) }
     }
     if (insurance === undefined) return PASS
     return settle(req, insurance.consumeSync(key, policies, units), units)

@@ -19,14 +19,20 @@ export function prefersJson(req: BriskRequest): boolean {
   return preferred !== undefined && preferred !== 'text/plain'
 }
 
+/** Why a request is refused: a quota it exceeded, or a counter store that cannot answer. */
+export type RefusalReason = 'quota-exceeded' | 'temporary-reduced-capacity'
+
 /**
- * The small answer to a refused request: `application/problem+json` (RFC 9457) naming the
- * violated policies for clients that accept JSON, `text/plain` otherwise. Only refusals pay
- * for content negotiation.
+ * The small answer to a refused request: `application/problem+json` (RFC 9457) for clients
+ * that accept JSON, `text/plain` otherwise. Only refusals pay for content negotiation. The
+ * problem type says why, whatever the status (`failureStatus: 429` while Redis is down is still
+ * reduced capacity); `violated-policies` names only policies whose quota was exceeded, so a
+ * refusal no policy made carries none.
  */
 export function refusal(
   req: BriskRequest,
   status: 429 | 503,
+  reason: RefusalReason,
   message: string,
   violated: readonly string[],
   headers: Record<string, string | string[] | undefined>,
@@ -34,14 +40,13 @@ export function refusal(
   let body: Buffer
   if (prefersJson(req)) {
     headers['content-type'] = 'application/problem+json'
-    body = Buffer.from(
-      JSON.stringify({
-        type: status === 429 ? QUOTA_EXCEEDED : REDUCED_CAPACITY,
-        title: message,
-        status,
-        'violated-policies': violated,
-      }),
-    )
+    const problem: Record<string, unknown> = {
+      type: reason === 'quota-exceeded' ? QUOTA_EXCEEDED : REDUCED_CAPACITY,
+      title: message,
+      status,
+    }
+    if (violated.length > 0) problem['violated-policies'] = violated
+    body = Buffer.from(JSON.stringify(problem))
   } else {
     headers['content-type'] = 'text/plain; charset=utf-8'
     body = Buffer.from(message)
