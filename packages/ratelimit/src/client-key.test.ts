@@ -29,6 +29,7 @@ describe('clientKey', () => {
     ['no address (a Unix socket) as one shared key', '', 56, 'unknown'],
     ['an unparsable value as it is', 'not:an:address', 56, 'not:an:address'],
     ['a huge unparsable value cut to 64 characters', `x:${'y'.repeat(5000)}`, 56, `x:${'y'.repeat(62)}`],
+    ['a huge value without a colon cut to 64 characters too', 'z'.repeat(5000), 56, 'z'.repeat(64)],
   ])('keys %s', (_label, address, prefix, expected) => {
     expect(clientKey(address, prefix)).toBe(expected)
   })

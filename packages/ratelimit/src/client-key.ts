@@ -15,7 +15,8 @@ import ipaddr from 'ipaddr.js'
  */
 export function clientKey(address: string, ipv6Prefix: number): string {
   if (address.length === 0) return 'unknown'
-  if (address.indexOf(':') === -1) return address
+  // IPv4, or a name a trusted proxy sent: a huge one must not make a huge key.
+  if (address.indexOf(':') === -1) return address.length > 64 ? address.slice(0, 64) : address
   if (address.startsWith('::ffff:') && address.indexOf('.') !== -1) return address.slice(7)
   try {
     const parsed = ipaddr.parse(address)
