@@ -68,7 +68,10 @@ describe('compilePolicies', () => {
   it('accepts a window of 10 years, and a token bucket that fills in that time', () => {
     const [window] = compilePolicies([{ limit: 5, window: '3650d' }], 'options')
     expect(window!.policyItem).toBe('"default";q=5;w=315360000')
-    const [bucket] = compilePolicies([{ limit: 1, window: '1000d', algorithm: 'token-bucket', burst: 3 }], 'o')
+    const [bucket] = compilePolicies(
+      [{ limit: 1, window: '1000d', algorithm: 'token-bucket', burst: 3 }],
+      'o',
+    )
     expect(bucket!.burst).toBe(3)
   })
 

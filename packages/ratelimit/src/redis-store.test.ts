@@ -215,7 +215,8 @@ describe('RedisStore on a private redis-server', () => {
       // What an NTP correction of 10 s looks like to Node.
       vi.spyOn(Date, 'now').mockImplementation(() => wallClock() - 10_000)
       const remaining: number[] = []
-      for (let i = 0; i < 3; i++) remaining.push((await store.consume('k', policies, 1)).outcomes[0]!.remaining)
+      for (let i = 0; i < 3; i++)
+        remaining.push((await store.consume('k', policies, 1)).outcomes[0]!.remaining)
       expect(remaining).toEqual([3, 2, 1])
     } finally {
       vi.restoreAllMocks()
@@ -235,8 +236,14 @@ describe('RedisStore on a private redis-server', () => {
       await store.consume('k', policies, 1)
       // Seen from this process, Redis's clock jumping 10 s ahead of the one it learnt.
       vi.spyOn(performance, 'now').mockImplementation(() => localClock() - 10_000)
-      expect(await store.consume('k', policies, 1)).toMatchObject({ allowed: true, outcomes: [{ remaining: 3 }] })
-      expect(await store.consume('k', policies, 1)).toMatchObject({ allowed: true, outcomes: [{ remaining: 2 }] })
+      expect(await store.consume('k', policies, 1)).toMatchObject({
+        allowed: true,
+        outcomes: [{ remaining: 3 }],
+      })
+      expect(await store.consume('k', policies, 1)).toMatchObject({
+        allowed: true,
+        outcomes: [{ remaining: 2 }],
+      })
       const [key] = await admin.keys('*')
       expect(await admin.hget(key!, 'b')).toBe('3') // each request counted once
       expect(store.guard.state).toBe('closed')
