@@ -504,6 +504,20 @@ describe.each(frameworks)('RFC 9111 through %s', (_name, build) => {
     })
   })
 
+  it('never stores a server-sent event stream, even one that ended and said max-age', async () => {
+    let serial = 0
+    const t = serve(() => ({
+      headers: { 'cache-control': 'public, max-age=60', 'content-type': 'text/event-stream' },
+      body: [`data: event ${++serial}\n\n`, 'data: bye\n\n'],
+    }))
+    const first = await t.agent().get('/events')
+    const second = await t.agent().get('/events')
+    expect(first.text).toBe('data: event 1\n\ndata: bye\n\n')
+    expect(second.text).toBe('data: event 2\n\ndata: bye\n\n')
+    expect(second.headers['cache-status']).toMatch(/detail=event-stream/)
+    expect(t.seen).toHaveLength(2)
+  })
+
   it('reports hits, misses, stale answers and bypasses in its counters', async () => {
     const t = serve(() => cacheable('m', 'max-age=10, stale-while-revalidate=60'))
     await t.agent().get('/m')

@@ -27,6 +27,7 @@ function answer(req: IncomingMessage, res: ServerResponse, serial: number): void
   if (req.url === '/private') res.setHeader('cache-control', 'private, max-age=60')
   if (req.url === '/no-store') res.setHeader('cache-control', 'no-store')
   if (req.url === '/cookie') res.setHeader('set-cookie', `session=${who}`)
+  if (req.url === '/events') res.setHeader('content-type', 'text/event-stream')
   res.end(`page for ${who}`)
 }
 
@@ -80,7 +81,7 @@ const OPTIONS: FrontOptions = {
 describe.each(FRAMEWORKS)('front mode on %s never replays', (_name, build) => {
   const server = () => createServer(build({ ...OPTIONS, metrics: new BriskMetrics() }))
 
-  it.each(['/private', '/no-store', '/cookie'])('a %s response to another client', async (path) => {
+  it.each(['/private', '/no-store', '/cookie', '/events'])('a %s response to another client', async (path) => {
     const app = server()
     await request(app).get(path).set('x-user', 'alice')
     const bob = await request(app).get(path).set('x-user', 'bob')

@@ -49,6 +49,20 @@ describe('decideStorage', () => {
     ['a 304', 304, { 'cache-control': 'max-age=60' }, plain, 'status'],
     ['a 302 under ttl only', 302, { location: '/x' }, withTtl, 'status'],
     ['an Age beyond the lifetime', 200, { 'cache-control': 'max-age=60', age: '61' }, plain, 'no-freshness'],
+    [
+      'server-sent events, even public',
+      200,
+      { 'content-type': 'text/event-stream', 'cache-control': 'public, max-age=60' },
+      withTtl,
+      'event-stream',
+    ],
+    [
+      'server-sent events with parameters, any case',
+      200,
+      { 'content-type': ' Text/Event-Stream; charset=utf-8' },
+      withTtl,
+      'event-stream',
+    ],
   ]
   it.each(notStored)('does not store %s', (_what, status, headers, settings, reason) => {
     expect(decideStorage(status, headers, undefined, false, settings)).toEqual({ store: false, reason })

@@ -4,7 +4,15 @@ import { isVaryStorable, parseVary } from './vary.js'
 
 /** Why a response was not stored; also the `detail` of its `Cache-Status`. */
 export type NotStoredReason =
-  'set-cookie' | 'vary' | 'private' | 'no-store' | 'no-cache' | 'authorization' | 'status' | 'no-freshness'
+  | 'set-cookie'
+  | 'vary'
+  | 'private'
+  | 'no-store'
+  | 'no-cache'
+  | 'authorization'
+  | 'status'
+  | 'no-freshness'
+  | 'event-stream'
 
 /** What the cache keeps about a storable response's lifetime, all in milliseconds. */
 export interface Freshness {
@@ -69,6 +77,9 @@ export function decideStorage(
   now: number = Date.now(),
 ): StorageDecision {
   if (headers['set-cookie'] !== undefined) return { store: false, reason: 'set-cookie' }
+  // Server-sent events are a live feed for one client: replaying a finished stream would hand
+  // one client's events (often per-user) to the next, as if new.
+  if (isEventStream(headers['content-type'])) return { store: false, reason: 'event-stream' }
   if (!isVaryStorable(parseVary(headers.vary))) return { store: false, reason: 'vary' }
   if (hint?.private === true) return { store: false, reason: 'private' }
   const cc = parseCacheControl(headers['cache-control'])
@@ -127,6 +138,13 @@ export function decideStorage(
     mustRevalidate,
     shared,
   }
+}
+
+const EVENT_STREAM = /^\s*text\/event-stream\s*(?:;|$)/i
+
+function isEventStream(type: BriskHeaders[string]): boolean {
+  if (type === undefined) return false
+  return EVENT_STREAM.test(typeof type === 'string' ? type : (type[0] ?? ''))
 }
 
 function secondsToMs(seconds: number | undefined): number | undefined {
