@@ -7,7 +7,8 @@
  * private, a Set-Cookie response, a request with Authorization or a declared session cookie,
  * and a declared per-request header are never replayed to another client.
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { createServer, get, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { BriskMetrics } from '@brisk/core'
 import * as briskExpress from '@brisk/express'
@@ -123,7 +124,7 @@ function site(framework: Framework, mode: 'middleware' | 'front', options: Front
     state.entered++
     res.setHeader('X-Request-Id', `req-${++state.serial}`)
     res.setHeader('Content-Type', 'text/html; charset=utf-8')
-    const path = (req.url ?? '/').split('?')[0]
+    const path = (req.url ?? '/').split(/[?#]/)[0]
     if (path === '/public') {
       nodeBrisk(req).cacheFor('1m')
       res.end(`public page, rendered for ${who(req)}`)
@@ -195,7 +196,64 @@ async function observe(
   }
 }
 
+/**
+ * GETs sent as written, one after another: superagent would drop a `#fragment` before sending,
+ * Node's client sends it.
+ */
+async function rawGets(
+  listener: RequestListener,
+  targets: string[],
+): Promise<Array<{ status: number; cacheStatus: string }>> {
+  const server = createServer(listener)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  try {
+    const answers: Array<{ status: number; cacheStatus: string }> = []
+    for (const path of targets) {
+      answers.push(
+        await new Promise((resolve, reject) => {
+          get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+            res.resume()
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                cacheStatus: String(res.headers['cache-status'] ?? ''),
+              }),
+            )
+          }).on('error', reject)
+        }),
+      )
+    }
+    return answers
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+}
+
 describe.each(FRAMEWORKS)('front mode on %s', (framework) => {
+  it("keeps a route's rules for a target with a #fragment, which the app routes as the path", async () => {
+    const uncached = site(framework, 'front', options({ routes: [{ path: '/account', cache: false }] }))
+    const twice = await rawGets(uncached.listener, ['/account#a', '/account#b'])
+    expect(twice.map((answer) => answer.status)).toEqual([200, 200])
+    expect(twice[1]!.cacheStatus).not.toMatch(/hit/)
+    expect(uncached.entered).toBe(2)
+
+    const limited = site(
+      framework,
+      'front',
+      options({
+        rateLimit: false,
+        routes: [
+          { path: '/account', rateLimit: { limit: 1, window: '1m', store: limiterStore({ now: () => T0 }) } },
+        ],
+      }),
+    )
+    const statuses = await rawGets(limited.listener, ['/account#a', '/account#b'])
+    expect(statuses.map((answer) => answer.status)).toEqual([200, 429])
+    expect(limited.entered).toBe(1)
+  })
+
   it('answers like middleware mode with the same options, the limiter fields included', async () => {
     const sequence: [method: 'get' | 'head', path: string, headers?: Record<string, string>][] = [
       ['get', '/public'], // miss, stored

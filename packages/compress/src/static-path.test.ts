@@ -8,6 +8,8 @@ describe('resolveStaticPath', () => {
   it.each([
     ['/app.js', '/', path.join(root, 'app.js')],
     ['/css/site.css?v=3', '/', path.join(root, 'css', 'site.css')],
+    ['/css/site.css#top', '/', path.join(root, 'css', 'site.css')],
+    ['/css/site.css#a?b', '/', path.join(root, 'css', 'site.css')],
     ['/static/app.js', '/static/', path.join(root, 'app.js')],
     ['/my%20file.txt', '/', path.join(root, 'my file.txt')],
     ['/other/app.js', '/static/', undefined],

@@ -8,8 +8,9 @@ import path from 'node:path'
  * too. Symbolic links inside `root` are followed, as static servers do.
  */
 export function resolveStaticPath(root: string, prefix: string, target: string): string | undefined {
-  const query = target.indexOf('?')
-  const pathname = query === -1 ? target : target.slice(0, query)
+  // Without query or fragment, as serve-static reads the target.
+  const end = target.search(/[?#]/)
+  const pathname = end === -1 ? target : target.slice(0, end)
   if (!pathname.startsWith(prefix)) return undefined
   const rest = pathname.slice(prefix.length)
   if (rest === '' || rest.endsWith('/') || rest.length > 4096) return undefined

@@ -25,4 +25,4 @@ export {
   type CompiledRule,
 } from './policy.js'
 export { privateVariant, renderDirectives, type CacheDirectives } from './directives.js'
-export { compilePathPattern, type PathPattern } from './path-pattern.js'
+export { compilePathPattern, requestPath, type PathPattern } from './path-pattern.js'

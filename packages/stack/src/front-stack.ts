@@ -1,6 +1,12 @@
 import { cache, memoryStore, type CacheOptions, type CacheStore, type ResponseCache } from '@brisk/cache'
 import { compress, type CompressOptions } from '@brisk/compress'
-import { cacheControl, compilePathPattern, conditional, type PathPattern } from '@brisk/conditional'
+import {
+  cacheControl,
+  compilePathPattern,
+  conditional,
+  requestPath,
+  type PathPattern,
+} from '@brisk/conditional'
 import {
   answerNowOf,
   BriskOptionError,
@@ -56,17 +62,6 @@ interface CompiledRoute {
   chain: BriskMiddleware
   /** The chain's synchronous attempt (a hit), if its layers have one. */
   attempt: AnswerNow | undefined
-}
-
-/** The path of a request target without query; absolute-form targets (RFC 9112 §3.2.2) reduced to their path. */
-function pathOf(url: string): string {
-  const query = url.indexOf('?')
-  const target = query === -1 ? url : url.slice(0, query)
-  if (target.charCodeAt(0) === 47 /* / */) return target
-  const scheme = target.indexOf('://')
-  if (scheme === -1) return target
-  const slash = target.indexOf('/', scheme + 3)
-  return slash === -1 ? '/' : target.slice(slash)
 }
 
 /**
@@ -267,7 +262,9 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
 
   const fallbackAttempt = answerNowOf(fallback)
   const routeOf = (req: BriskRequest): CompiledRoute | undefined => {
-    const path = pathOf(req.url)
+    // Without query or fragment: Node accepts `/login#x`, and Express, Koa and the cache key all
+    // take it as `/login`, so its route (limiter, cache rules) must apply.
+    const path = requestPath(req.url)
     for (const route of routes) if (route.pattern.test(path)) return route
     return undefined
   }
