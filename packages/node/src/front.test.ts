@@ -208,4 +208,11 @@ describe('front (node:http)', () => {
     expect(() => setup({ onHit: 'x' as never })).toThrow(/onHit/)
     expect(() => setup({ bufferLimit: 'lots' })).toThrow(/bufferLimit/)
   })
+
+  it.each(['Set-Cookie', 'cache-control', 'Vary', 'expires', 'content-type', 'etag'])(
+    'refuses %s as a per-request header: hidden from the cache, it would let a page be stored that must not be',
+    (name) => {
+      expect(() => setup({ perRequestHeaders: ['x-request-id', name] })).toThrow(/perRequestHeaders/)
+    },
+  )
 })

@@ -53,6 +53,26 @@ export interface FrontStackOptions extends StackOptions {
 const STACK_KEYS = ['rateLimit', 'conditional', 'cache', 'cacheControl', 'compress', 'logger', 'metrics']
 const KNOWN = new Set([...STACK_KEYS, 'routes', 'perRequestHeaders', 'onHit'])
 const ROUTE_KEYS = new Set(['path', 'cache', 'rateLimit', 'conditional', 'compress'])
+/**
+ * Fields the cache decides by, or that describe the stored body: taken out before the cache
+ * sees the response, they would let it store what it must not (a Set-Cookie or private page
+ * replayed to everyone) or store a body its fields no longer describe.
+ */
+const CACHE_FIELDS = new Set([
+  'set-cookie',
+  'cache-control',
+  'expires',
+  'pragma',
+  'vary',
+  'age',
+  'etag',
+  'last-modified',
+  'content-type',
+  'content-encoding',
+  'content-length',
+  'content-range',
+  'transfer-encoding',
+])
 /** Header names are tokens (RFC 9110 §5.1). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
@@ -296,6 +316,15 @@ function headerNames(value: readonly string[] | undefined): string[] {
     if (typeof name !== 'string' || !TOKEN.test(name)) {
       throw new BriskOptionError('perRequestHeaders', name, 'header names (RFC 9110 tokens)')
     }
-    return name.toLowerCase()
+    const lower = name.toLowerCase()
+    if (CACHE_FIELDS.has(lower)) {
+      throw new BriskOptionError(
+        'perRequestHeaders',
+        name,
+        'fields the cache does not decide by: a response with Set-Cookie, Cache-Control: private or ' +
+          'no-store, or Vary: * is never stored, so it needs no declaring',
+      )
+    }
+    return lower
   })
 }
