@@ -101,7 +101,9 @@ export class RedisStore implements RateLimitStore {
     const keys = new Array<string>(suffixes.length)
     for (let i = 0; i < suffixes.length; i++) keys[i] = base + suffixes[i]!
     const now = this.now === undefined ? '0' : String(this.now())
-    return this.guard.run(() => this.check(keys, [now, String(cost), ...args], policies.length))
+    // The last argument is the deadline, set by each attempt.
+    const argv = [now, String(cost), ...args, '0']
+    return this.guard.run(() => this.check(keys, argv, policies.length))
   }
 
   /**
@@ -110,9 +112,12 @@ export class RedisStore implements RateLimitStore {
    * (before the first reply it is a guess; or Redis's clock stepped forward): the reply
    * carries the server's time, and the script, which counted nothing, is sent once more.
    */
-  private check(keys: string[], args: string[], count: number): Promise<Decision> {
+  private check(keys: string[], argv: string[], count: number): Promise<Decision> {
     const started = monotonicNow()
-    const attempt = (): Promise<unknown> => this.run(keys, [...args, this.deadline(started)])
+    const attempt = (): Promise<unknown> => {
+      argv[argv.length - 1] = this.deadline(started)
+      return this.run(keys, argv)
+    }
     return attempt().then((reply) => {
       if (!isLate(reply)) return this.decided(reply, count)
       this.learn(reply[1])
