@@ -22,7 +22,7 @@ export {
   type AdmissionMiddleware,
   type AdmitFunction,
 } from './admission.js'
-export { BriskOptionError } from './options-error.js'
+export { BriskOptionError, refuseUnknownOptions } from './options-error.js'
 export { parseDuration, parseOptionalDuration, type Duration } from './duration.js'
 export { parseSize, type Size } from './size.js'
 export { resolveLogger, type BriskLogger } from './logger.js'

@@ -21,3 +21,16 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array'
   return `a ${typeof value}`
 }
+
+/**
+ * Refuses option names a function does not take: a typo (`legacyHeader` for `legacyHeaders`)
+ * would otherwise be ignored in silence and its default used. `at` prefixes the name in the
+ * message (`policies[1].`).
+ */
+export function refuseUnknownOptions(options: object, known: ReadonlySet<string>, at = ''): void {
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) {
+      throw new BriskOptionError(`${at}${name}`, 'unknown', `one of ${[...known].join(', ')}`)
+    }
+  }
+}

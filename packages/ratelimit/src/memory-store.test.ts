@@ -7,6 +7,10 @@ const T0 = 1_700_000_000_000
 describe('MemoryStore', () => {
   const policies = compilePolicies([{ limit: 3, window: '10s', algorithm: 'fixed-window' }], 'options')
 
+  it('refuses a misspelt option at creation', () => {
+    expect(() => new MemoryStore({ maxkeys: 10 } as never)).toThrow(/maxkeys: "unknown".*maxKeys/)
+  })
+
   it('lets exactly the limit through from many concurrent requests of one key', async () => {
     const store = new MemoryStore({ now: () => T0 })
     const decisions = await Promise.all(Array.from({ length: 100 }, () => store.consume('a', policies, 1)))

@@ -1,4 +1,4 @@
-import { BriskOptionError } from '@brisk/core'
+import { BriskOptionError, refuseUnknownOptions } from '@brisk/core'
 import { LRUCache } from 'lru-cache'
 import { evaluatePolicies, type Decision } from './evaluate.js'
 import type { Policy } from './policy.js'
@@ -16,6 +16,8 @@ export interface MemoryStoreOptions {
   /** Clock in epoch milliseconds; inject a fake one in tests. Default `Date.now`. */
   now?: () => number
 }
+
+const MEMORY_STORE_OPTION_NAMES: ReadonlySet<string> = new Set<keyof MemoryStoreOptions>(['maxKeys', 'now'])
 
 interface Entry {
   /** One state per policy, in policy order. */
@@ -40,6 +42,10 @@ export class MemoryStore implements RateLimitStore {
   private readonly prefixByPolicies = new Map<string, string>()
 
   constructor(options: MemoryStoreOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new BriskOptionError('options', options, 'an object such as { maxKeys: 100000 }')
+    }
+    refuseUnknownOptions(options, MEMORY_STORE_OPTION_NAMES)
     const maxKeys = options.maxKeys ?? 100_000
     if (!Number.isSafeInteger(maxKeys) || maxKeys < 1 || maxKeys > MAX_KEYS_LIMIT) {
       throw new BriskOptionError('maxKeys', maxKeys, `a whole number from 1 to ${MAX_KEYS_LIMIT}`)

@@ -1,4 +1,4 @@
-import { BriskOptionError, parseDuration, type Duration } from '@brisk/core'
+import { BriskOptionError, parseDuration, refuseUnknownOptions, type Duration } from '@brisk/core'
 
 /** How a policy counts requests. `token-bucket` and `gcra` are the same algorithm. */
 export type Algorithm = 'fixed-window' | 'sliding-window' | 'token-bucket' | 'gcra'
@@ -61,6 +61,13 @@ const NAME_PATTERN = /^[\x20-\x21\x23-\x5b\x5d-\x7a\x7c\x7e]{1,64}$/
  * client's parser reject the whole field.
  */
 const MAX_QUOTA = 999_999_999_999_999
+const POLICY_OPTION_NAMES: ReadonlySet<string> = new Set<keyof PolicyOptions>([
+  'limit',
+  'window',
+  'algorithm',
+  'burst',
+  'name',
+])
 /** The shortest emission interval of a token bucket: see compilePolicies. */
 const MIN_INTERVAL_US = 100
 /**
@@ -82,6 +89,7 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
     if (options === null || typeof options !== 'object') {
       throw new BriskOptionError(`${option}[${index}]`, options, 'an object { limit, window }')
     }
+    refuseUnknownOptions(options, POLICY_OPTION_NAMES, at)
     const limit = options.limit
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_QUOTA) {
       throw new BriskOptionError(`${at}limit`, limit, `a whole number from 1 to ${MAX_QUOTA}`)

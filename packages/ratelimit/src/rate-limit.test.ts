@@ -464,6 +464,26 @@ describe('rateLimit options', () => {
       { limit: 1, window: '1m', headers: 'yes' as unknown as boolean },
       /headers/,
     ],
+    [
+      'a misspelt option, instead of ignoring it',
+      { limit: 1, window: '1m', legacyHeader: true } as RateLimitOptions,
+      /legacyHeader: "unknown".*legacyHeaders/,
+    ],
+    [
+      'a misspelt option of one policy',
+      {
+        policies: [
+          { limit: 1, window: '1s' },
+          { limit: 5, windw: '1m' },
+        ],
+      } as unknown as RateLimitOptions,
+      /policies\[1\]\.windw/,
+    ],
+    [
+      'a logger (the limiter logs nothing; its store does)',
+      { limit: 1, window: '1m', logger: false } as RateLimitOptions,
+      /logger/,
+    ],
   ])('rejects %s at creation', (_label, options, pattern) => {
     expect(() => rateLimit(options)).toThrow(BriskOptionError)
     expect(() => rateLimit(options)).toThrow(pattern)

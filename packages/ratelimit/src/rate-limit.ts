@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import {
   admissionMiddleware,
   BriskOptionError,
+  refuseUnknownOptions,
   resolveMetrics,
   type Admission,
   type AdmissionMiddleware,
@@ -37,6 +38,30 @@ export interface RateLimitMiddleware extends AdmissionMiddleware {
   reset(key: string): Promise<void>
 }
 
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RateLimitOptions>([
+  'limit',
+  'window',
+  'algorithm',
+  'burst',
+  'name',
+  'policies',
+  'store',
+  'cost',
+  'key',
+  'ipv6Subnet',
+  'skip',
+  'allowList',
+  'headers',
+  'legacyHeaders',
+  'message',
+  'failure',
+  'failureStatus',
+  'insurance',
+  'insuranceMaxKeys',
+  'metrics',
+  'now',
+])
+
 /**
  * Limits how often each client may call the routes behind it. Every policy must pass; a
  * request refused by one consumes from none. Refused requests get 429 with `Retry-After`;
@@ -46,6 +71,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
   if (options === null || typeof options !== 'object') {
     throw new BriskOptionError('options', options, 'an object such as { limit: 100, window: "1m" }')
   }
+  refuseUnknownOptions(options, OPTION_NAMES)
   const policies = compilePolicies(
     policyList(options),
     options.policies === undefined ? 'options' : 'policies',

@@ -319,6 +319,7 @@ describe('redisStore options', () => {
     ['a client that is not ioredis', { client: {} }],
     ['a prefix with a brace', { client: new Redis({ lazyConnect: true }), prefix: 'a{b' }],
     ['a zero timeout', { client: new Redis({ lazyConnect: true }), timeout: 0 }],
+    ['a misspelt option', { client: new Redis({ lazyConnect: true }), timeOut: 50 }],
   ])('rejects %s at creation', (_label, options) => {
     expect(() => new RedisStore(options as never)).toThrow(BriskOptionError)
   })

@@ -6,6 +6,7 @@ import {
   BriskOptionError,
   parseDuration,
   quietClientErrors,
+  refuseUnknownOptions,
 } from '@brisk/core'
 import type { Cluster, Redis } from 'ioredis'
 import type { Decision, PolicyOutcome } from './evaluate.js'
@@ -25,6 +26,18 @@ export interface RedisStoreOptions extends BackendOptions {
    */
   now?: () => number
 }
+
+const REDIS_STORE_OPTION_NAMES: ReadonlySet<string> = new Set<keyof RedisStoreOptions>([
+  'client',
+  'prefix',
+  'now',
+  'timeout',
+  'failureThreshold',
+  'resetTimeout',
+  'quietPeriod',
+  'logger',
+  'metrics',
+])
 
 // Keys longer than this are hashed, so a huge API key cannot make huge Redis keys.
 const MAX_RAW_KEY = 128
@@ -76,6 +89,7 @@ export class RedisStore implements RateLimitStore {
     ) {
       throw new BriskOptionError('client', options?.client, 'an ioredis Redis or Cluster instance')
     }
+    refuseUnknownOptions(options, REDIS_STORE_OPTION_NAMES)
     const client = options.client
     if (typeof (client as Redis).evalsha !== 'function') {
       throw new BriskOptionError('client', client, 'an ioredis Redis or Cluster instance')

@@ -105,7 +105,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
 
   const limiter =
     options.rateLimit !== undefined && options.rateLimit !== false
-      ? rateLimit({ ...shared, ...options.rateLimit })
+      ? rateLimit({ metrics: shared.metrics, ...options.rateLimit })
       : undefined
   const conditionalOption = options.conditional ?? true
   const validators =
@@ -247,7 +247,7 @@ export function createFrontStack(options: FrontStackOptions = {}): BriskStack {
         if (typeof route.rateLimit !== 'object' || route.rateLimit === null) {
           throw new BriskOptionError(`${where}.rateLimit`, route.rateLimit, 'rateLimit options or false')
         }
-        routeLimiter = rateLimit({ ...shared, ...route.rateLimit })
+        routeLimiter = rateLimit({ metrics: shared.metrics, ...route.rateLimit })
       }
       let routeCache = defaultCache
       if (route.cache === false) routeCache = undefined

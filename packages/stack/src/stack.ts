@@ -61,7 +61,7 @@ export function createStack(options: StackOptions = {}): BriskStack {
   const layers: BriskMiddleware[] = []
 
   if (options.rateLimit !== undefined && options.rateLimit !== false) {
-    layers.push(rateLimit({ ...shared, ...options.rateLimit }))
+    layers.push(rateLimit({ metrics: shared.metrics, ...options.rateLimit }))
   }
   const conditionalOption = options.conditional ?? true
   if (conditionalOption !== false) {
