@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { BackendUnavailableError, BriskMetrics, BriskOptionError } from '@brisk/core'
 import calculateSlot from 'cluster-key-slot'
 import { Cluster, Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   REDIS_URL,
   redisCommand,
@@ -276,6 +276,26 @@ describe.runIf(runRedis)('redisStore when Redis fails', () => {
     expect(error).toBeInstanceOf(BackendUnavailableError)
     expect((error as BackendUnavailableError).reason).toBe('timeout')
     expect(await redisCommand(server.port, 'CLIENT UNPAUSE')).toMatch(/^\+OK/)
+  })
+
+  it('keeps a tag purge that timed out retryable: the entries it named are gone or still indexed', async () => {
+    const store = redisStore({
+      client,
+      prefix: 'purge-paused:',
+      timeout: 50,
+      resetTimeout: 20,
+      logger: false,
+    })
+    await store.set('page', { meta: {}, body: body('v1') }, { ttl: 60_000, tags: ['post:1'] })
+    await store.set('data', { meta: {}, body: body('v1') }, { ttl: 60_000, tags: ['post:1'] })
+    expect(await redisCommand(server.port, 'CLIENT PAUSE 300 ALL')).toMatch(/^\+OK/)
+    await expect(store.deleteByTag('post:1')).rejects.toBeInstanceOf(BackendUnavailableError)
+    // The command that timed out runs once the pause ends; a PING behind it answers after it.
+    await client.ping()
+    await vi.waitFor(() => expect(store.guard.available).toBe(true))
+    await store.deleteByTag('post:1') // the admin's retry
+    expect(await store.get('page')).toBeUndefined()
+    expect(await store.get('data')).toBeUndefined()
   })
 
   it('rejects with BackendUnavailableError while the server is down and serves again after it restarts', async () => {

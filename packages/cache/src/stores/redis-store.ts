@@ -59,10 +59,12 @@ const SCAN_COUNT = 1000
  *   entry-frame.ts), written with `SET … PX`: a hit is one `GET`, the body arrives as bytes.
  * - Tags: a Redis set per tag (`<prefix>t:<tag>`) holding entry keys, living at least as long
  *   as its longest-lived entry. `set` writes the entry first and indexes it second, and
- *   `deleteByTag` drains the set with `SPOP` rather than reading it and deleting it: a writer
- *   indexing an entry during a purge either has its key popped and deleted, or finds it left in
- *   the set for the next purge; a `DEL` of the whole set could drop an entry indexed between
- *   the read and the delete, leaving it unpurgeable.
+ *   `deleteByTag` first unlinks every entry the set names (SSCAN, the set left as it is), then
+ *   drains the set with `SPOP` rather than deleting it: a writer indexing an entry during a
+ *   purge either has its key popped and deleted, or finds it left in the set for the next
+ *   purge; a `DEL` of the whole set could drop an entry indexed between the read and the
+ *   delete, leaving it unpurgeable. The first pass makes a purge that timed out (its SPOP
+ *   still run by Redis later, its reply lost) safe to retry.
  * - Every command runs under core's {@link BackendGuard}: a slow or failing Redis rejects with
  *   `BackendUnavailableError`, which callers turn into a bypass.
  */
@@ -157,6 +159,20 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     async deleteByTag(tag) {
       const set = tagKey(tag)
       let removed = 0
+      // First the entries the index names, leaving the index as it is. A command that timed
+      // out still runs once Redis resumes: an SPOP whose reply never came would take members
+      // out of the index that nobody unlinked, their entries live and out of every later
+      // purge's reach. Read first, the index keeps naming them until they are gone, so a
+      // purge that failed halfway is safe to retry.
+      let cursor = '0'
+      let batches = 0
+      do {
+        const from = cursor
+        const [next, members] = await run(() => client.sscan(set, from, 'COUNT', PURGE_BATCH))
+        cursor = next
+        removed += await unlinkKeys(client, members, (command) => run(command))
+      } while (cursor !== '0' && ++batches < MAX_PURGE_BATCHES)
+      // Then drain the index: what a writer indexed meanwhile is popped and deleted too.
       for (let batch = 0; batch < MAX_PURGE_BATCHES; batch++) {
         const members = await run(() => client.spop(set, PURGE_BATCH))
         removed += await unlinkKeys(client, members, (command) => run(command))
