@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import type { BriskMiddleware } from '@brisk/core'
 import { toExpress } from '@brisk/express'
 import { toKoa } from '@brisk/koa'
@@ -24,8 +24,11 @@ const express4 = require('express4') as typeof express
 export interface Reply {
   status?: number
   headers?: Record<string, string | string[]>
-  /** Bytes or text; chunks written one by one; `'endless'`: a stream that never ends. */
-  body?: string | Buffer | string[] | 'endless'
+  /**
+   * Bytes or text; chunks written one by one; `'endless'`: a stream that never ends;
+   * `'fails-early'`: 100 bytes, then the stream fails (a database gone mid-render).
+   */
+  body?: string | Buffer | string[] | 'endless' | 'fails-early'
   /** Throw instead of answering (the framework's own 500). */
   throws?: boolean
   /** Tags declared through the request-context helper. */
@@ -60,8 +63,22 @@ export function endless(): Readable {
   })
 }
 
+/** 100 bytes of a page, then an error, as a render whose data source went away. */
+function failsEarly(): Readable {
+  let sent = false
+  return new Readable({
+    read() {
+      if (!sent) {
+        sent = true
+        this.push(`<p>${'x'.repeat(93)}</p>`)
+      } else setImmediate(() => this.destroy(new Error('database went away')))
+    },
+  })
+}
+
 function bodyStream(body: Reply['body']): Readable | undefined {
   if (body === 'endless') return endless()
+  if (body === 'fails-early') return failsEarly()
   if (Array.isArray(body)) return Readable.from(body.map((chunk) => Buffer.from(chunk)))
   return undefined
 }
@@ -74,8 +91,8 @@ async function writeNode(req: IncomingMessage, res: ServerResponse, route: Route
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value)
   const stream = bodyStream(reply.body)
   if (stream !== undefined) {
-    stream.pipe(res)
-    res.on('close', () => stream.destroy())
+    // As an app should: a failing stream destroys the response, a closed response the stream.
+    pipeline(stream, res, () => {})
     return
   }
   res.end(reply.body ?? '')

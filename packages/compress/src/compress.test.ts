@@ -559,11 +559,11 @@ describe('compress: streamed bodies', () => {
     },
   )
 
-  it('drops the body of a stream that was destroyed before it was read', async () => {
+  it('fails the body of a stream that was destroyed before it was read, as the stream itself would', async () => {
     const source = new PassThrough()
     source.destroy()
     const res = await run({}, request('gzip'), respond(source))
-    expect(res.body).toBeNull()
+    await expectFailingBody(res)
   })
 
   it('destroys the compressed stream and the source when the request signal aborts', async () => {
@@ -590,11 +590,11 @@ describe('compress: streamed bodies', () => {
     const pending = run({}, request('gzip', { signal: controller.signal }), respond(source))
     controller.abort()
     const res = await pending
-    expect(res.body).toBeNull()
+    await expectFailingBody(res)
     expect(source.destroyed).toBe(true)
   })
 
-  it('drops the body when the source fails before the threshold', async () => {
+  it("fails the body with the source's error when the source fails before the threshold, never a clean empty body", async () => {
     const source = new PassThrough()
     const pending = run({}, request('gzip'), respond(source))
     // Fail once compress is reading the prefix: a stream that errors before anyone holds it is
@@ -602,7 +602,7 @@ describe('compress: streamed bodies', () => {
     await new Promise((resolve) => setImmediate(resolve))
     source.destroy(new Error('database went away'))
     const res = await pending
-    expect(res.body).toBeNull()
+    expect((await expectFailingBody(res)).message).toBe('database went away')
   })
 
   it('passes a source error after the threshold on to the consumer of the compressed stream', async () => {
@@ -616,3 +616,13 @@ describe('compress: streamed bodies', () => {
     expect(error.message).toBe('boom')
   })
 })
+
+/** The body is a stream that fails once read, and no Content-Length promises a length. */
+async function expectFailingBody(res: BriskResponse): Promise<Error> {
+  expect(res.headers['content-length']).toBeUndefined()
+  const body = res.body as Readable
+  expect(typeof body?.read).toBe('function')
+  body.resume()
+  const [error] = (await once(body, 'error')) as [Error]
+  return error
+}

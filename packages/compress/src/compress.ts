@@ -171,12 +171,14 @@ async function compressStream(
       let read
       try {
         read = await readPrefix(source, settings.threshold, req.signal)
-      } catch {
+      } catch (error) {
         // The client left or the app's stream failed before the threshold: there is nobody to
-        // answer, or nothing correct to send; the source is destroyed and the body dropped.
+        // answer, or nothing correct to send. The answer must fail as the uncompressed one
+        // would (a cut response, never stored), not turn into a complete empty 200 that a
+        // cache keeps and serves to everyone.
         source.destroy()
         delete res.headers['content-length']
-        res.body = null
+        res.body = failingBody(error)
         return res
       }
       const whole = read.ended ? Buffer.concat(read.chunks, read.length) : undefined
@@ -206,6 +208,16 @@ async function compressStream(
     },
   })
   return res
+}
+
+/** A body that fails with `error` once its consumer starts reading it, as the source did. */
+function failingBody(error: unknown): Readable {
+  const reason = error instanceof Error ? error : new Error(String(error))
+  return new Readable({
+    read() {
+      this.destroy(reason)
+    },
+  })
 }
 
 function markEncoded(res: BriskResponse, coding: Coding): void {
