@@ -1,4 +1,5 @@
 import { pino } from 'pino'
+import { BriskOptionError } from './options-error.js'
 
 /**
  * The logging surface brisk uses: a pino logger fits it as it is, and so does any logger
@@ -19,15 +20,33 @@ const silent: BriskLogger = {
   debug() {},
 }
 
+const LEVELS = ['error', 'warn', 'info', 'debug'] as const
+
 let fallback: BriskLogger | undefined
 
 /**
  * The logger a middleware uses: the one the user passed, a silent one for `false`, or a
  * shared pino logger named `brisk` at level `warn` (override with `BRISK_LOG_LEVEL`).
  */
-export function resolveLogger(option?: BriskLogger | false): BriskLogger {
+export function resolveLogger(option?: BriskLogger | false, name = 'logger'): BriskLogger {
   if (option === false) return silent
-  if (option !== undefined) return option
+  if (option !== undefined) {
+    // Checked at creation: a logger that cannot log would throw only during an incident,
+    // turning a Redis outage (which must never fail a request) into errors.
+    const candidate = option as Partial<Record<keyof BriskLogger, unknown>> | null
+    if (
+      typeof candidate !== 'object' ||
+      candidate === null ||
+      !LEVELS.every((level) => typeof candidate[level] === 'function')
+    ) {
+      throw new BriskOptionError(
+        name,
+        option,
+        'false, or a logger with error, warn, info and debug methods (pino, console)',
+      )
+    }
+    return option
+  }
   fallback ??= pino({ name: 'brisk', level: process.env.BRISK_LOG_LEVEL ?? 'warn' })
   return fallback
 }
