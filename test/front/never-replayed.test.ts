@@ -81,13 +81,16 @@ const OPTIONS: FrontOptions = {
 describe.each(FRAMEWORKS)('front mode on %s never replays', (_name, build) => {
   const server = () => createServer(build({ ...OPTIONS, metrics: new BriskMetrics() }))
 
-  it.each(['/private', '/no-store', '/cookie', '/events'])('a %s response to another client', async (path) => {
-    const app = server()
-    await request(app).get(path).set('x-user', 'alice')
-    const bob = await request(app).get(path).set('x-user', 'bob')
-    expect(bob.text).toBe('page for bob')
-    expect(bob.headers['cache-status'] ?? '').not.toMatch(/hit/)
-  })
+  it.each(['/private', '/no-store', '/cookie', '/events'])(
+    'a %s response to another client',
+    async (path) => {
+      const app = server()
+      await request(app).get(path).set('x-user', 'alice')
+      const bob = await request(app).get(path).set('x-user', 'bob')
+      expect(bob.text).toBe('page for bob')
+      expect(bob.headers['cache-status'] ?? '').not.toMatch(/hit/)
+    },
+  )
 
   it('a response to a request with Authorization', async () => {
     const app = server()
