@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { gzipSync } from 'node:zlib'
 import etag from 'etag'
 import request from 'supertest'
 import {
@@ -243,6 +244,17 @@ describe('conditional(): validators before the handler', () => {
     expect(res.status).toBe(304)
     expect(res.headers.etag).toBe('"v7"')
     expect(handler).not.toHaveBeenCalled()
+  })
+
+  it('adds its tag weak to a response in a content coding (compressed below it), strong otherwise', async () => {
+    const gzipped = await request(
+      app(page({ 'content-encoding': 'gzip' }, gzipSync(PAGE)), { validators: () => row }),
+    ).get('/')
+    expect(gzipped.headers.etag).toBe('W/"v7"')
+    const plain = await request(app(page({ 'content-encoding': 'identity' }), { validators: () => row })).get(
+      '/',
+    )
+    expect(plain.headers.etag).toBe('"v7"')
   })
 
   it('repeats the headers validators supply on that 304', async () => {

@@ -186,13 +186,23 @@ function validatorFields(current: CurrentValidators): BriskHeaders {
 
 // Adds ETag and Last-Modified from validators where the response has none of its own; a
 // malformed tag or an invalid date is left out rather than sent.
+/** Whether the body is in a content coding other than identity. */
+function encoded(headers: BriskHeaders): boolean {
+  const coding = headerValue(headers, 'content-encoding')
+  return coding !== undefined && coding.trim() !== '' && coding.trim().toLowerCase() !== 'identity'
+}
+
 function addMissing(headers: BriskHeaders, current: CurrentValidators): void {
   if (
     headers.etag === undefined &&
     current.etag !== undefined &&
     parseEntityTag(current.etag) !== undefined
   ) {
-    headers.etag = current.etag.trim()
+    const etag = current.etag.trim()
+    // Added on the way out, after compress ran: a strong tag on encoded bytes would promise
+    // them identical to the identity bytes (RFC 9110 §8.8.3), so it goes weak, as compress
+    // makes an app's own tag.
+    headers.etag = encoded(headers) && !etag.startsWith('W/') ? `W/${etag}` : etag
   }
   if (headers['last-modified'] === undefined) {
     const time = lastModifiedTime(current.lastModified)
