@@ -2,6 +2,7 @@ import {
   BriskOptionError,
   resolveMetrics,
   parseDuration,
+  parseTimerDuration,
   parseOptionalDuration,
   parseSize,
   resolveLogger,
@@ -112,7 +113,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
   const coalesce = options.coalesce
   let coalesceTimeout: number | undefined
   if (coalesce !== false) {
-    coalesceTimeout = parseDuration(coalesce ?? '5s', 'coalesce')
+    coalesceTimeout = parseTimerDuration(coalesce ?? '5s', 'coalesce')
     if (coalesceTimeout <= 0) throw new BriskOptionError('coalesce', coalesce, 'a duration above 0, or false')
   }
   const sessionCookies = options.sessionCookies ?? []

@@ -1353,6 +1353,9 @@ describe('cache()', () => {
       [{ key: 'url' as never }, 'key'],
       [{ store: {} as never }, 'store'],
       [{ staleIfError: 'soon' }, 'staleIfError'],
+      [{ ttl: 1e20 }, 'ttl'], // Redis would refuse every write's expiry
+      [{ coalesce: '30d' }, 'coalesce'], // a timer Node cannot keep fires at once
+      [{ logger: 'x' as never }, 'logger'],
     ]
     it.each(bad)('rejects %o at creation, naming %s', (options, option) => {
       let error: unknown

@@ -1,4 +1,4 @@
-import { parseDuration, type Duration } from './duration.js'
+import { parseDuration, parseTimerDuration, type Duration } from './duration.js'
 import { resolveLogger, type BriskLogger } from './logger.js'
 import { resolveMetrics, type BriskMetrics } from './metrics.js'
 import { BriskOptionError } from './options-error.js'
@@ -63,7 +63,7 @@ export class BackendGuard {
 
   constructor(options: BackendGuardOptions) {
     this.name = options.name
-    this.timeoutMs = parseDuration(options.timeout ?? 50, 'timeout')
+    this.timeoutMs = parseTimerDuration(options.timeout ?? 50, 'timeout')
     if (this.timeoutMs <= 0) throw new BriskOptionError('timeout', options.timeout, 'a duration above 0')
     const threshold = options.failureThreshold ?? 5
     if (!Number.isInteger(threshold) || threshold < 1) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseDuration } from './duration.js'
+import { parseDuration, parseTimerDuration } from './duration.js'
 import { parseSize } from './size.js'
 
 describe('parseDuration', () => {
@@ -30,6 +30,19 @@ describe('parseDuration', () => {
 
   it('refuses values that are not numbers or strings', () => {
     expect(() => parseDuration({} as unknown as number, 'window')).toThrow(/window: a object/)
+  })
+
+  it('takes up to 10 years, and refuses more: stores and arithmetic have no room beyond', () => {
+    expect(parseDuration('3650d', 'ttl')).toBe(315_360_000_000)
+    expect(() => parseDuration('3651d', 'ttl')).toThrow(/ttl.*10 years/)
+    expect(() => parseDuration(1e20, 'ttl')).toThrow(/ttl.*10 years/)
+  })
+})
+
+describe('parseTimerDuration', () => {
+  it('takes what a Node timer keeps, and refuses longer, which would fire at once', () => {
+    expect(parseTimerDuration('24d', 'timeout')).toBe(2_073_600_000)
+    expect(() => parseTimerDuration('25d', 'timeout')).toThrow(/timeout.*24 days/)
   })
 })
 

@@ -23,7 +23,7 @@ export {
   type AdmitFunction,
 } from './admission.js'
 export { BriskOptionError, refuseUnknownOptions } from './options-error.js'
-export { parseDuration, parseOptionalDuration, type Duration } from './duration.js'
+export { parseDuration, parseOptionalDuration, parseTimerDuration, type Duration } from './duration.js'
 export { parseSize, type Size } from './size.js'
 export { resolveLogger, type BriskLogger } from './logger.js'
 export {

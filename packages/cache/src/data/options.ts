@@ -1,6 +1,7 @@
 import {
   BriskOptionError,
   parseDuration,
+  parseTimerDuration,
   type BriskLogger,
   type BriskMetrics,
   type Duration,
@@ -71,6 +72,15 @@ function optionalDuration(value: Duration | false | undefined, fallback: number 
   return positiveDuration(value, option)
 }
 
+/** Like optionalDuration, for a timer: longer than Node keeps, it would fire at once. */
+function optionalTimer(value: Duration | false | undefined, fallback: number | undefined, option: string) {
+  if (value === undefined) return fallback
+  if (value === false) return undefined
+  const ms = parseTimerDuration(value, option)
+  if (ms <= 0) throw new BriskOptionError(option, value, 'a duration above 0, e.g. "30s"')
+  return ms
+}
+
 function fraction(value: number | false | undefined, fallback: number | undefined, option: string) {
   if (value === undefined) return fallback
   if (value === false) return undefined
@@ -106,8 +116,8 @@ export function resolveCallOptions(
   return {
     ttl: options.ttl === undefined ? (base?.ttl ?? DEFAULT_TTL_MS) : positiveDuration(options.ttl, 'ttl'),
     grace: grace === undefined ? (base?.grace ?? 0) : parseDuration(grace, 'grace'),
-    timeout: optionalDuration(options.timeout, base?.timeout, 'timeout'),
-    hardTimeout: optionalDuration(options.hardTimeout, base?.hardTimeout, 'hardTimeout'),
+    timeout: optionalTimer(options.timeout, base?.timeout, 'timeout'),
+    hardTimeout: optionalTimer(options.hardTimeout, base?.hardTimeout, 'hardTimeout'),
     earlyRefresh: fraction(options.earlyRefresh, base?.earlyRefresh, 'earlyRefresh'),
     lockTimeout:
       options.lockTimeout === undefined
