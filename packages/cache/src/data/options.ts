@@ -66,13 +66,7 @@ function positiveDuration(value: Duration, option: string): number {
   return ms
 }
 
-function optionalDuration(value: Duration | false | undefined, fallback: number | undefined, option: string) {
-  if (value === undefined) return fallback
-  if (value === false) return undefined
-  return positiveDuration(value, option)
-}
-
-/** Like optionalDuration, for a timer: longer than Node keeps, it would fire at once. */
+/** An optional duration that becomes a timer: longer than Node keeps, it would fire at once. */
 function optionalTimer(value: Duration | false | undefined, fallback: number | undefined, option: string) {
   if (value === undefined) return fallback
   if (value === false) return undefined
