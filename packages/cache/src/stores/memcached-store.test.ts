@@ -50,6 +50,17 @@ describe('memcachedStore', () => {
     expect(entry?.expiresAt).toBeGreaterThanOrEqual(before + 60_000)
   })
 
+  it('keeps keys and tags apart that differ only in lone surrogates, which UTF-8 would merge', async () => {
+    const keys = ['user:\ud800', 'user:\udbff', 'user:\ufffd']
+    for (const [i, key] of keys.entries()) {
+      await store.set(key, { meta: {}, body: body(`value ${i}`) }, { ttl: 60_000, tags: [key] })
+    }
+    for (const [i, key] of keys.entries()) expect((await store.get(key))?.body.toString()).toBe(`value ${i}`)
+    await store.deleteByTag('user:\udbff')
+    expect(await store.get('user:\udbff')).toBeUndefined()
+    expect((await store.get('user:\ud800'))?.body.toString()).toBe('value 0')
+  })
+
   it('answers a miss for an absent key', async () => {
     expect(await store.get('absent')).toBeUndefined()
   })

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { BackendGuard, type BackendOptions, BriskOptionError, parseSize, type Size } from '@brisk/core'
 import memjs from 'memjs'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
+import { byteKey } from './byte-key.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
 import { addWithCas, deleteIfCas } from './memcached-cas.js'
 
@@ -98,7 +99,8 @@ export function memcachedStore(options: MemcachedStoreOptions = {}): MemcachedSt
   }
   const guard = new BackendGuard({ ...options, name: 'memcached cache store' })
 
-  const key = (kind: string, name: string): string => {
+  const key = (kind: string, given: string): string => {
+    const name = byteKey(given)
     const full = `${prefix}${kind}:${name}`
     if (Buffer.byteLength(full) <= MAX_KEY_BYTES) return full
     return `${prefix}${kind}#${createHash('sha256').update(name).digest('base64url')}`

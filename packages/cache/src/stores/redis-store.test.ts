@@ -73,6 +73,17 @@ describe.runIf(runRedis)('redisStore on a single node', () => {
     expect(entry?.body.equals(bytes)).toBe(true)
   })
 
+  it('keeps keys and tags apart that differ only in lone surrogates, which UTF-8 would merge', async () => {
+    const keys = ['user:\ud800', 'user:\udbff', 'user:\ufffd']
+    for (const [i, key] of keys.entries()) {
+      await store.set(key, { meta: {}, body: body(`value ${i}`) }, { ttl: 60_000, tags: [key] })
+    }
+    for (const [i, key] of keys.entries()) expect((await store.get(key))?.body.toString()).toBe(`value ${i}`)
+    await store.deleteByTag('user:\udbff')
+    expect(await store.get('user:\udbff')).toBeUndefined()
+    expect((await store.get('user:\ud800'))?.body.toString()).toBe('value 0')
+  })
+
   it('round-trips metadata', async () => {
     const meta = { status: 201, headers: { 'set-cookie': ['a=1', 'b=2'], 'x-name': 'résumé' }, storedAt: 1.5 }
     await store.set('meta', { meta, body: body('x') }, { ttl: 60_000 })

@@ -8,6 +8,7 @@ import {
 } from '@brisk/core'
 import type { Redis } from 'ioredis'
 import type { CacheStore, ReleaseLock, StoreEntry, StoreMeta, StoreSetOptions } from '../store.js'
+import { byteKey } from './byte-key.js'
 import { decodeFrame, encodeFrame } from './entry-frame.js'
 import { firstConnection } from './first-connection.js'
 import { clientKeyPrefix, escapeGlob, unlinkKeys } from './redis-keys.js'
@@ -95,9 +96,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     return connection.ready() ? guard.run(command) : connection.wait().then(() => guard.run(command))
   }
 
-  const entryKey = (key: string): string => `${prefix}e:${key}`
-  const tagKey = (tag: string): string => `${prefix}t:${tag}`
-  const lockKey = (key: string): string => `${prefix}l:${key}`
+  const entryKey = (key: string): string => `${prefix}e:${byteKey(key)}`
+  const tagKey = (tag: string): string => `${prefix}t:${byteKey(tag)}`
+  const lockKey = (key: string): string => `${prefix}l:${byteKey(key)}`
 
   return {
     name: 'redis',
