@@ -157,8 +157,10 @@ describe('getOrSet', () => {
 
   it('rejects a bad per-call option with an error naming it', async () => {
     const { cache } = setup()
-    expect(() => cache.getOrSet('k', () => 1, { ttl: -5 })).toThrow(BriskOptionError)
-    expect(() => cache.getOrSet('k', () => 1, { earlyRefresh: 2 })).toThrow(/earlyRefresh/)
+    // As a rejection, so that getOrSet(...).catch(...) sees it like any other failure.
+    await expect(cache.getOrSet('k', () => 1, { ttl: -5 })).rejects.toThrow(BriskOptionError)
+    await expect(cache.getOrSet('k', () => 1, { earlyRefresh: 2 })).rejects.toThrow(/earlyRefresh/)
+    await expect(cache.set('k', 1, { ttl: -5 })).rejects.toThrow(BriskOptionError)
   })
 })
 

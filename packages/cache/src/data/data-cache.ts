@@ -110,11 +110,15 @@ export class DataCache {
    * that is down never makes this throw: the factory runs and its value is returned.
    */
   getOrSet<T>(key: string, factory: DataFactory<T>, options?: GetOrSetOptions): Promise<T> {
-    return this.getOrSetResolved(
-      key,
-      factory,
-      options === undefined ? this.defaults : resolveCallOptions(options, this.defaults, this.namespaceTags),
-    )
+    let call: ResolvedCallOptions
+    try {
+      call =
+        options === undefined ? this.defaults : resolveCallOptions(options, this.defaults, this.namespaceTags)
+    } catch (error) {
+      // A promise-returning method reports a bad option as a rejection, so `.catch()` sees it.
+      return Promise.reject(error)
+    }
+    return this.getOrSetResolved(key, factory, call)
   }
 
   /** The fresh value under `key`, or undefined (also when the store is down). */
