@@ -299,6 +299,9 @@ describe('memcachedStore options', () => {
   it.each<[string, () => unknown, RegExp]>([
     ['neither servers nor client', () => memcachedStore({}), /servers/],
     ['an empty server list', () => memcachedStore({ servers: ' ' }), /servers/],
+    ['a port that is not a number', () => memcachedStore({ servers: 'cache:notaport' }), /servers/],
+    ['an empty entry in the list', () => memcachedStore({ servers: 'a:11211,,b:11211' }), /servers/],
+    ['a port out of range', () => memcachedStore({ servers: 'cache:65536' }), /servers/],
     ['a client that is not memjs', () => memcachedStore({ client: {} as never }), /client/],
     ['an empty prefix', () => memcachedStore({ servers: '127.0.0.1:1', prefix: '' }), /prefix/],
     [

@@ -61,6 +61,11 @@ const DEFAULT_MAX_VALUE_SIZE = '1 MB'
  * tags are only known once the entry is read. A write costs two (generations, then the entry)
  * plus one `add` for a generation that does not exist yet; a purge costs one.
  */
+// memjs's list: comma-separated `[user:pass@]host[:port]`; a bad port or an empty entry would
+// only show as every request bypassing the cache.
+const SERVER = String.raw`(?:[^\s,@/]+@)?(?:\[[0-9a-fA-F:.]+\]|[^\s,:@/\[\]]+)(?::(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?`
+const SERVER_LIST = new RegExp(String.raw`^${SERVER}(?:\s*,\s*${SERVER})*$`)
+
 export function memcachedStore(options: MemcachedStoreOptions = {}): MemcachedStore {
   const prefix = options.prefix ?? DEFAULT_PREFIX
   if (typeof prefix !== 'string' || prefix === '' || Buffer.byteLength(prefix) > 100) {
@@ -87,11 +92,11 @@ export function memcachedStore(options: MemcachedStoreOptions = {}): MemcachedSt
     }
     client = options.client
   } else {
-    if (typeof options.servers !== 'string' || options.servers.trim() === '') {
+    if (typeof options.servers !== 'string' || !SERVER_LIST.test(options.servers.trim())) {
       throw new BriskOptionError(
         'servers',
         options.servers,
-        'a server list such as "127.0.0.1:11211", or a memjs client',
+        'a server list such as "127.0.0.1:11211" or "a:11211,b:11211" (ports 1 to 65535), or a memjs client',
       )
     }
     // The guard owns timeouts and retries (by bypassing); memjs must neither retry nor log.
