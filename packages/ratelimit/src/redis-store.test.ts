@@ -11,6 +11,25 @@ import { RATE_LIMIT_SCRIPT_SHA } from './redis-script.js'
 import { RedisStore, redisStore } from './redis-store.js'
 
 const available = await sharedRedisAvailable()
+const THREE = compilePolicies([{ limit: 3, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+const FIVE = compilePolicies([{ limit: 5, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+
+/** Runs `test` against a redis-server of its own, with the store's client and an admin one. */
+async function onPrivateRedis(
+  test: (redis: { client: Redis; admin: Redis }) => Promise<void>,
+): Promise<void> {
+  const server = await startRedisServer()
+  const client = new Redis(server.url)
+  const admin = new Redis(server.url)
+  try {
+    await test({ client, admin })
+  } finally {
+    vi.restoreAllMocks()
+    client.disconnect()
+    admin.disconnect()
+    await server.stop()
+  }
+}
 const ok = async (): Promise<BriskResponse> => ({ status: 200, headers: {}, body: null })
 const request = (clientAddress = '192.0.2.1'): BriskRequest => ({
   method: 'GET',
@@ -162,98 +181,55 @@ describe('RedisStore on a private redis-server', () => {
     }
   })
 
-  it('counts nothing for a command Redis runs after the store stopped waiting for it', async () => {
-    const server = await startRedisServer()
-    const client = new Redis(server.url)
-    const admin = new Redis(server.url)
-    try {
-      const policies = compilePolicies([{ limit: 3, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+  it('counts nothing for a command Redis runs after the store stopped waiting for it', () =>
+    onPrivateRedis(async ({ client, admin }) => {
       const store = redisStore({ client, timeout: 100, logger: false })
-      await store.consume('k', policies, 1) // the store learns the server's clock from the reply
+      await store.consume('k', THREE, 1) // the store learns the server's clock from the reply
       await admin.call('CLIENT', 'PAUSE', '400', 'ALL')
-      await expect(store.consume('k', policies, 1)).rejects.toMatchObject({ reason: 'timeout' })
+      await expect(store.consume('k', THREE, 1)).rejects.toMatchObject({ reason: 'timeout' })
       // The paused command runs once the pause ends; a PING behind it on the same connection
       // answers after it.
       await client.ping()
       const [key] = await admin.keys('*')
       expect(await admin.hget(key!, 'b')).toBe('1')
-    } finally {
-      client.disconnect()
-      admin.disconnect()
-      await server.stop()
-    }
-  })
+    }))
 
-  it('counts nothing for a late command even before any reply taught it the Redis clock', async () => {
-    const server = await startRedisServer()
-    const client = new Redis(server.url)
-    const admin = new Redis(server.url)
-    try {
-      const policies = compilePolicies([{ limit: 3, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+  it('counts nothing for a late command even before any reply taught it the Redis clock', () =>
+    onPrivateRedis(async ({ client, admin }) => {
       const store = redisStore({ client, timeout: 100, logger: false })
       await client.ping()
       await admin.call('CLIENT', 'PAUSE', '400', 'ALL')
-      await expect(store.consume('k', policies, 1)).rejects.toMatchObject({ reason: 'timeout' })
+      await expect(store.consume('k', THREE, 1)).rejects.toMatchObject({ reason: 'timeout' })
       await client.ping() // answers after the paused script ran
       expect(await admin.keys('*')).toEqual([])
-      expect(await store.consume('k', policies, 1)).toMatchObject({ outcomes: [{ remaining: 2 }] })
-    } finally {
-      client.disconnect()
-      admin.disconnect()
-      await server.stop()
-    }
-  })
+      expect(await store.consume('k', THREE, 1)).toMatchObject({ outcomes: [{ remaining: 2 }] })
+    }))
 
-  it("keeps counting in Redis when this host's wall clock steps back", async () => {
-    const server = await startRedisServer()
-    const client = new Redis(server.url)
-    const wallClock = Date.now.bind(Date)
-    try {
-      const policies = compilePolicies([{ limit: 5, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+  it("keeps counting in Redis when this host's wall clock steps back", () =>
+    onPrivateRedis(async ({ client }) => {
+      const wallClock = Date.now.bind(Date)
       const store = redisStore({ client, timeout: 1000, logger: false })
-      await store.consume('k', policies, 1)
+      await store.consume('k', FIVE, 1)
       // What an NTP correction of 10 s looks like to Node.
       vi.spyOn(Date, 'now').mockImplementation(() => wallClock() - 10_000)
       const remaining: number[] = []
-      for (let i = 0; i < 3; i++)
-        remaining.push((await store.consume('k', policies, 1)).outcomes[0]!.remaining)
+      for (let i = 0; i < 3; i++) remaining.push((await store.consume('k', FIVE, 1)).outcomes[0]!.remaining)
       expect(remaining).toEqual([3, 2, 1])
-    } finally {
-      vi.restoreAllMocks()
-      client.disconnect()
-      await server.stop()
-    }
-  })
+    }))
 
-  it('learns from a "too late" reply that the Redis clock moved ahead, and asks once more', async () => {
-    const server = await startRedisServer()
-    const client = new Redis(server.url)
-    const admin = new Redis(server.url)
-    const localClock = performance.now.bind(performance)
-    try {
-      const policies = compilePolicies([{ limit: 5, window: '1000d', algorithm: 'fixed-window' }], 'policies')
+  it('learns from a "too late" reply that the Redis clock moved ahead, and asks once more', () =>
+    onPrivateRedis(async ({ client, admin }) => {
+      const localClock = performance.now.bind(performance)
       const store = redisStore({ client, timeout: 1000, logger: false })
-      await store.consume('k', policies, 1)
+      await store.consume('k', FIVE, 1)
       // Seen from this process, Redis's clock jumping 10 s ahead of the one it learnt.
       vi.spyOn(performance, 'now').mockImplementation(() => localClock() - 10_000)
-      expect(await store.consume('k', policies, 1)).toMatchObject({
-        allowed: true,
-        outcomes: [{ remaining: 3 }],
-      })
-      expect(await store.consume('k', policies, 1)).toMatchObject({
-        allowed: true,
-        outcomes: [{ remaining: 2 }],
-      })
+      expect(await store.consume('k', FIVE, 1)).toMatchObject({ allowed: true, outcomes: [{ remaining: 3 }] })
+      expect(await store.consume('k', FIVE, 1)).toMatchObject({ allowed: true, outcomes: [{ remaining: 2 }] })
       const [key] = await admin.keys('*')
       expect(await admin.hget(key!, 'b')).toBe('3') // each request counted once
       expect(store.guard.state).toBe('closed')
-    } finally {
-      vi.restoreAllMocks()
-      client.disconnect()
-      admin.disconnect()
-      await server.stop()
-    }
-  })
+    }))
 
   it('waits for a Redis that is busy but answering: by default a late verdict is still the verdict', async () => {
     const server = await startRedisServer()
