@@ -184,14 +184,14 @@ function validatorFields(current: CurrentValidators): BriskHeaders {
   return fields
 }
 
-// Adds ETag and Last-Modified from validators where the response has none of its own; a
-// malformed tag or an invalid date is left out rather than sent.
 /** Whether the body is in a content coding other than identity. */
 function encoded(headers: BriskHeaders): boolean {
   const coding = headerValue(headers, 'content-encoding')
   return coding !== undefined && coding.trim() !== '' && coding.trim().toLowerCase() !== 'identity'
 }
 
+// Adds ETag and Last-Modified from validators where the response has none of its own; a
+// malformed tag or an invalid date is left out rather than sent.
 function addMissing(headers: BriskHeaders, current: CurrentValidators): void {
   if (
     headers.etag === undefined &&

@@ -23,7 +23,13 @@ export {
   type AdmitFunction,
 } from './admission.js'
 export { BriskOptionError, refuseUnknownOptions } from './options-error.js'
-export { parseDuration, parseOptionalDuration, parseTimerDuration, type Duration } from './duration.js'
+export {
+  MAX_DURATION_MS,
+  parseDuration,
+  parseOptionalDuration,
+  parseTimerDuration,
+  type Duration,
+} from './duration.js'
 export { parseSize, type Size } from './size.js'
 export { resolveLogger, type BriskLogger } from './logger.js'
 export {

@@ -28,7 +28,7 @@ let fallback: BriskLogger | undefined
  * The logger a middleware uses: the one the user passed, a silent one for `false`, or a
  * shared pino logger named `brisk` at level `warn` (override with `BRISK_LOG_LEVEL`).
  */
-export function resolveLogger(option?: BriskLogger | false, name = 'logger'): BriskLogger {
+export function resolveLogger(option?: BriskLogger | false): BriskLogger {
   if (option === false) return silent
   if (option !== undefined) {
     // Checked at creation: a logger that cannot log would throw only during an incident,
@@ -40,7 +40,7 @@ export function resolveLogger(option?: BriskLogger | false, name = 'logger'): Br
       !LEVELS.every((level) => typeof candidate[level] === 'function')
     ) {
       throw new BriskOptionError(
-        name,
+        'logger',
         option,
         'false, or a logger with error, warn, info and debug methods (pino, console)',
       )

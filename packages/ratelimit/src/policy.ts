@@ -1,4 +1,10 @@
-import { BriskOptionError, parseDuration, refuseUnknownOptions, type Duration } from '@brisk/core'
+import {
+  BriskOptionError,
+  MAX_DURATION_MS,
+  parseDuration,
+  refuseUnknownOptions,
+  type Duration,
+} from '@brisk/core'
 
 /** How a policy counts requests. `token-bucket` and `gcra` are the same algorithm. */
 export type Algorithm = 'fixed-window' | 'sliding-window' | 'token-bucket' | 'gcra'
@@ -70,12 +76,6 @@ const POLICY_OPTION_NAMES: ReadonlySet<string> = new Set<keyof PolicyOptions>([
 ])
 /** The shortest emission interval of a token bucket: see compilePolicies. */
 const MIN_INTERVAL_US = 100
-/**
- * The longest window, and the longest a token bucket may take to fill: 10 years. The bucket
- * counts in microseconds from the epoch (1.8e15 now) and its arithmetic reaches now plus twice
- * the fill time, which must stay below 2^53 (9.0e15) to be exact in TypeScript and Lua alike.
- */
-const MAX_SPAN_MS = 3650 * 86_400_000
 
 /** Validates policy options once, at creation; throws {@link BriskOptionError}. */
 export function compilePolicies(list: readonly PolicyOptions[], option: string): Policy[] {
@@ -95,7 +95,7 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
       throw new BriskOptionError(`${at}limit`, limit, `a whole number from 1 to ${MAX_QUOTA}`)
     }
     const windowMs = parseDuration(options.window, `${at}window`)
-    if (!Number.isSafeInteger(windowMs) || windowMs < 1000 || windowMs > MAX_SPAN_MS) {
+    if (!Number.isSafeInteger(windowMs) || windowMs < 1000) {
       // RateLimit-Policy's w is whole seconds, non-zero (draft §3.1.3).
       throw new BriskOptionError(
         `${at}window`,
@@ -138,12 +138,15 @@ export function compilePolicies(list: readonly PolicyOptions[], option: string):
           '(10 000 units a second; count larger units, or use "fixed-window" or "sliding-window")',
       )
     }
-    if (algorithm === GCRA && burst * intervalUs > MAX_SPAN_MS * 1000) {
+    // The longest a bucket may take to fill is the longest duration (10 years): the bucket
+    // counts in microseconds from the epoch (1.8e15 now) and its arithmetic reaches now plus
+    // twice the fill time, which must stay below 2^53 (9.0e15) to be exact in TS and Lua alike.
+    if (algorithm === GCRA && burst * intervalUs > MAX_DURATION_MS * 1000) {
       throw new BriskOptionError(
         `${at}burst`,
         burst,
         `for "token-bucket", a bucket that refills within 10 years: burst × window / limit ` +
-          `at most 3650d (here at most ${Math.floor((MAX_SPAN_MS * 1000) / intervalUs)})`,
+          `at most 3650d (here at most ${Math.floor((MAX_DURATION_MS * 1000) / intervalUs)})`,
       )
     }
     const windowSeconds = Math.ceil(windowMs / 1000)

@@ -60,8 +60,12 @@ export interface ResolvedCallOptions {
 const DEFAULT_TTL_MS = 60_000
 const DEFAULT_LOCK_TIMEOUT_MS = 5_000
 
-function positiveDuration(value: Duration, option: string): number {
-  const ms = parseDuration(value, option)
+function positiveDuration(
+  value: Duration,
+  option: string,
+  parse: (value: Duration, option: string) => number = parseDuration,
+): number {
+  const ms = parse(value, option)
   if (ms <= 0) throw new BriskOptionError(option, value, 'a duration above 0, e.g. "30s"')
   return ms
 }
@@ -70,9 +74,7 @@ function positiveDuration(value: Duration, option: string): number {
 function optionalTimer(value: Duration | false | undefined, fallback: number | undefined, option: string) {
   if (value === undefined) return fallback
   if (value === false) return undefined
-  const ms = parseTimerDuration(value, option)
-  if (ms <= 0) throw new BriskOptionError(option, value, 'a duration above 0, e.g. "30s"')
-  return ms
+  return positiveDuration(value, option, parseTimerDuration)
 }
 
 function fraction(value: number | false | undefined, fallback: number | undefined, option: string) {

@@ -44,6 +44,10 @@ const MAX_KEY_BYTES = 250
 // Memcached reads a relative expiry over 30 days as an absolute Unix time (protocol.txt, "Expiration times").
 const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30
 const DEFAULT_MAX_VALUE_SIZE = '1 MB'
+// memjs's list: comma-separated `[user:pass@]host[:port]`; a bad port or an empty entry would
+// only show as every request bypassing the cache.
+const SERVER = String.raw`(?:[^\s,@/]+@)?(?:\[[0-9a-fA-F:.]+\]|[^\s,:@/\[\]]+)(?::(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?`
+const SERVER_LIST = new RegExp(String.raw`^${SERVER}(?:\s*,\s*${SERVER})*$`)
 
 /**
  * A store on Memcached through memjs (binary protocol, so bodies travel as bytes).
@@ -61,11 +65,6 @@ const DEFAULT_MAX_VALUE_SIZE = '1 MB'
  * tags are only known once the entry is read. A write costs two (generations, then the entry)
  * plus one `add` for a generation that does not exist yet; a purge costs one.
  */
-// memjs's list: comma-separated `[user:pass@]host[:port]`; a bad port or an empty entry would
-// only show as every request bypassing the cache.
-const SERVER = String.raw`(?:[^\s,@/]+@)?(?:\[[0-9a-fA-F:.]+\]|[^\s,:@/\[\]]+)(?::(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?`
-const SERVER_LIST = new RegExp(String.raw`^${SERVER}(?:\s*,\s*${SERVER})*$`)
-
 export function memcachedStore(options: MemcachedStoreOptions = {}): MemcachedStore {
   const prefix = options.prefix ?? DEFAULT_PREFIX
   if (typeof prefix !== 'string' || prefix === '' || Buffer.byteLength(prefix) > 100) {
